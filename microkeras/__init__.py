@@ -1,0 +1,14 @@
+"""microkeras: the Keras workflow on numpy, with gradients derived by autograd.
+
+>>> from microkeras.models import Sequential
+>>> from microkeras.layers import Dense, Activation
+"""
+
+__version__ = "0.1.0"
+
+from microkeras import (activations, callbacks, config, constraints, datasets, initializers, layers,  # noqa: E402
+                        losses, metrics, models, ops, optimizers, regularizers, utils)
+from microkeras.models import Sequential  # noqa: E402
+
+__all__ = ["Sequential", "activations", "callbacks", "config", "constraints", "datasets", "initializers",
+           "layers", "losses", "metrics", "models", "ops", "optimizers", "regularizers", "utils"]

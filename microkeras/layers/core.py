@@ -1,0 +1,266 @@
+"""Core layers: Input, Dense, Activation, Dropout, Flatten, Reshape, Lambda."""
+
+import importlib
+import math
+import numbers
+
+import autograd.numpy as np
+import numpy
+
+from microkeras import activations, config, constraints, initializers, regularizers
+from microkeras.layers.layer import Layer, standardize_shape
+
+
+class InputLayer(Layer):
+    """Declares the input shape of a model; passes its input through unchanged.
+
+    Parameters
+    ----------
+    shape : tuple of int
+        Shape of one sample (no batch dimension).
+    batch_size : int, optional
+        Fixed batch size, if any.
+    batch_shape : tuple, optional
+        Full shape including the batch dimension (instead of ``shape``).
+    """
+
+    def __init__(self, shape=None, batch_size=None, dtype=None, batch_shape=None, name=None,
+                 input_shape=None, batch_input_shape=None, **kwargs):
+        shape = input_shape if shape is None else shape  # Keras 2 spelling
+        batch_shape = batch_input_shape if batch_shape is None else batch_shape
+        if shape is None and batch_shape is None:
+            raise ValueError("InputLayer needs `shape` (one sample's shape) or `batch_shape`.")
+        super().__init__(name=name, dtype=dtype, input_shape=shape, batch_size=batch_size,
+                         batch_input_shape=batch_shape, **kwargs)
+        self.built = True
+        self._build_input_shape = self._batch_input_shape
+
+    @property
+    def shape(self):
+        """The batch shape, ``(None, ...)``, like a Keras symbolic input's ``.shape``."""
+        return self._batch_input_shape
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+    def get_config(self):
+        return {"batch_shape": list(self._batch_input_shape), "dtype": self.dtype, "name": self.name}
+
+
+def Input(shape=None, batch_size=None, dtype=None, batch_shape=None, name=None):
+    """Return an :class:`InputLayer` to start a ``Sequential`` model, as in ``Sequential([Input((784,)), ...])``."""
+    return InputLayer(shape=shape, batch_size=batch_size, dtype=dtype, batch_shape=batch_shape, name=name)
+
+
+class Dense(Layer):
+    """Densely connected layer: ``activation(inputs @ kernel + bias)``.
+
+    ``kernel`` has shape ``(input_dim, units)``; inputs of rank > 2 are
+    multiplied on their last axis.
+    """
+
+    def __init__(self, units, activation=None, use_bias=True, kernel_initializer="glorot_uniform",
+                 bias_initializer="zeros", kernel_regularizer=None, bias_regularizer=None,
+                 activity_regularizer=None, kernel_constraint=None, bias_constraint=None, **kwargs):
+        super().__init__(**kwargs)
+        if isinstance(units, bool) or not isinstance(units, numbers.Integral) or units <= 0:
+            raise ValueError(f"Dense: `units` must be a positive integer; received units={units!r}.")
+        self.units = int(units)
+        self.activation = activations.get(activation)
+        self.use_bias = bool(use_bias)
+        self.kernel_initializer = initializers.get(kernel_initializer)
+        self.bias_initializer = initializers.get(bias_initializer)
+        self.kernel_regularizer = regularizers.get(kernel_regularizer)
+        self.bias_regularizer = regularizers.get(bias_regularizer)
+        self.activity_regularizer = regularizers.get(activity_regularizer)
+        self.kernel_constraint = constraints.get(kernel_constraint)
+        self.bias_constraint = constraints.get(bias_constraint)
+
+    def build(self, input_shape):
+        if len(input_shape) < 2 or input_shape[-1] is None:
+            raise ValueError(f"Dense needs inputs with a known last dimension; received input shape {input_shape}.")
+        self.kernel = self.add_weight(shape=(input_shape[-1], self.units), initializer=self.kernel_initializer,
+                                      regularizer=self.kernel_regularizer, constraint=self.kernel_constraint,
+                                      name="kernel")
+        if self.use_bias:
+            self.bias = self.add_weight(shape=(self.units,), initializer=self.bias_initializer,
+                                        regularizer=self.bias_regularizer, constraint=self.bias_constraint,
+                                        name="bias")
+
+    def call(self, inputs):
+        outputs = np.dot(inputs, self.kernel)
+        if self.use_bias:
+            outputs = outputs + self.bias
+        return self.activation(outputs)
+
+    def compute_output_shape(self, input_shape):
+        return tuple(input_shape[:-1]) + (self.units,)
+
+    def get_config(self):
+        return {**super().get_config(), "units": self.units,
+                "activation": activations.serialize(self.activation), "use_bias": self.use_bias,
+                "kernel_initializer": initializers.serialize(self.kernel_initializer),
+                "bias_initializer": initializers.serialize(self.bias_initializer),
+                "kernel_regularizer": regularizers.serialize(self.kernel_regularizer),
+                "bias_regularizer": regularizers.serialize(self.bias_regularizer),
+                "activity_regularizer": regularizers.serialize(self.activity_regularizer),
+                "kernel_constraint": constraints.serialize(self.kernel_constraint),
+                "bias_constraint": constraints.serialize(self.bias_constraint)}
+
+
+class Activation(Layer):
+    """Applies an activation function (a name such as ``'relu'`` or a callable)."""
+
+    def __init__(self, activation, **kwargs):
+        super().__init__(**kwargs)
+        self.activation = activations.get(activation)
+
+    def call(self, inputs):
+        return self.activation(inputs)
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+    def get_config(self):
+        return {**super().get_config(), "activation": activations.serialize(self.activation)}
+
+
+class Dropout(Layer):
+    """Zeroes a fraction ``rate`` of inputs while training and scales the rest by ``1 / (1 - rate)``.
+
+    Identity at inference.  ``noise_shape`` picks the mask's shape (``None``
+    entries take the input's size, so ``(None, 1, features)`` drops whole
+    features across time).  Masks come from a generator seeded by ``seed`` or,
+    without one, by the global seed (:func:`microkeras.utils.set_random_seed`).
+    """
+
+    def __init__(self, rate, noise_shape=None, seed=None, **kwargs):
+        super().__init__(**kwargs)
+        if isinstance(rate, bool) or not isinstance(rate, numbers.Real) or not 0 <= rate <= 1:
+            raise ValueError(f"Dropout: `rate` must be a float between 0 and 1; received rate={rate!r}.")
+        self.rate = float(rate)
+        self.noise_shape = None if noise_shape is None else standardize_shape(noise_shape, "noise_shape")
+        self.seed = seed
+        self._rng = config.make_rng(seed)
+
+    def call(self, inputs, training=False):
+        if not training or self.rate == 0:
+            return inputs
+        shape = inputs.shape
+        if self.noise_shape is not None:
+            shape = tuple(s if n is None else n for s, n in zip(shape, self.noise_shape))
+        if self.rate == 1:
+            return inputs * numpy.zeros(shape, dtype=config.floatx())
+        keep = self._rng.random(shape, dtype=numpy.float32) >= self.rate
+        return inputs * (keep * numpy.float32(1.0 / (1.0 - self.rate)))
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+    def get_config(self):
+        noise_shape = None if self.noise_shape is None else list(self.noise_shape)
+        return {**super().get_config(), "rate": self.rate, "noise_shape": noise_shape, "seed": self.seed}
+
+
+class Flatten(Layer):
+    """Flattens each sample to one dimension: ``(N, d1, d2, ...)`` -> ``(N, d1*d2*...)``."""
+
+    def __init__(self, data_format=None, **kwargs):
+        super().__init__(**kwargs)
+        if data_format not in (None, "channels_last", "channels_first"):
+            raise ValueError(f"Flatten: `data_format` must be 'channels_last' or 'channels_first'; "
+                             f"received {data_format!r}.")
+        self.data_format = data_format or "channels_last"
+
+    def call(self, inputs):
+        if self.data_format == "channels_first" and len(inputs.shape) > 2:
+            inputs = np.moveaxis(inputs, 1, -1)
+        return np.reshape(inputs, (inputs.shape[0], -1))
+
+    def compute_output_shape(self, input_shape):
+        rest = input_shape[1:]
+        return (input_shape[0], None if None in rest else math.prod(rest))
+
+    def get_config(self):
+        return {**super().get_config(), "data_format": self.data_format}
+
+
+class Reshape(Layer):
+    """Reshapes each sample to ``target_shape`` (one entry may be ``-1``)."""
+
+    def __init__(self, target_shape, **kwargs):
+        super().__init__(**kwargs)
+        target_shape = tuple(target_shape)
+        if sum(d == -1 for d in target_shape) > 1 or any(
+                not isinstance(d, numbers.Integral) or (d < 1 and d != -1) for d in target_shape):
+            raise ValueError(f"Reshape: `target_shape` must hold positive ints and at most one -1; "
+                             f"received {target_shape!r}.")
+        self.target_shape = tuple(int(d) for d in target_shape)
+
+    def call(self, inputs):
+        return np.reshape(inputs, (inputs.shape[0],) + self.target_shape)
+
+    def compute_output_shape(self, input_shape):
+        size = None if None in input_shape[1:] else math.prod(input_shape[1:])
+        known = math.prod(d for d in self.target_shape if d != -1)
+        if size is not None and (size % known if -1 in self.target_shape else size != known):
+            raise ValueError(f"Reshape: cannot reshape input of shape {input_shape} "
+                             f"to target_shape {self.target_shape}.")
+        shape = tuple((size // known if size is not None else None) if d == -1 else d
+                      for d in self.target_shape)
+        return (input_shape[0],) + shape
+
+    def get_config(self):
+        return {**super().get_config(), "target_shape": list(self.target_shape)}
+
+
+class Lambda(Layer):
+    """Wraps a function of the inputs, written with ``autograd.numpy``, as a layer.
+
+    ``arguments`` are extra keyword arguments passed to ``function``.  The
+    function must be importable by name (a module-level ``def``) for the layer
+    to be rebuilt from its config; lambdas work but do not round-trip.
+    """
+
+    def __init__(self, function, output_shape=None, mask=None, arguments=None, **kwargs):
+        super().__init__(**kwargs)
+        if not callable(function):
+            raise TypeError(f"Lambda: `function` must be callable; received {function!r}.")
+        if mask is not None:
+            raise ValueError("Lambda: `mask` is not supported by microkeras (no masking yet).")
+        self.function = function
+        self.output_shape_arg = output_shape
+        self.arguments = dict(arguments or {})
+
+    def call(self, inputs):
+        return self.function(inputs, **self.arguments)
+
+    def compute_output_shape(self, input_shape):
+        if self.output_shape_arg is None:
+            return super().compute_output_shape(input_shape)
+        if callable(self.output_shape_arg):
+            return tuple(self.output_shape_arg(input_shape))
+        return (input_shape[0],) + tuple(self.output_shape_arg)
+
+    def get_config(self):
+        fn = self.function
+        output_shape = self.output_shape_arg
+        if callable(output_shape):
+            output_shape = None
+        return {**super().get_config(), "function": {"module": fn.__module__, "name": fn.__qualname__},
+                "output_shape": None if output_shape is None else list(output_shape),
+                "arguments": self.arguments}
+
+    @classmethod
+    def from_config(cls, config_):
+        config_ = dict(config_)
+        ref = config_.pop("function")
+        if isinstance(ref, dict):
+            if "<lambda>" in ref["name"] or "<locals>" in ref["name"]:
+                raise ValueError(f"Lambda layer {config_.get('name')!r} wraps {ref['name']!r}, which "
+                                 "cannot be rebuilt by name; define it at module level.")
+            target = importlib.import_module(ref["module"])
+            for part in ref["name"].split("."):
+                target = getattr(target, part)
+            ref = target
+        return cls(ref, **config_)

@@ -1,0 +1,193 @@
+"""``Sequential``: a plain stack of layers, each feeding the next."""
+
+import json
+
+from microkeras.layers.core import InputLayer
+from microkeras.layers.layer import Layer, get_layer_class, standardize_shape
+from microkeras.models.trainer import Trainer
+from microkeras.utils.summary import print_summary
+
+
+class Sequential(Trainer, Layer):
+    """A linear stack of layers with Keras's training API.
+
+    Build it from a list, ``Sequential([Dense(32, input_shape=(784,)), ...])``,
+    or layer by layer with :meth:`add`.  Give the first layer an input shape
+    (``input_shape=``, ``input_dim=``, or an ``Input((784,))`` first) to build
+    the weights at once; otherwise the model builds on the first data it sees.
+    """
+
+    def __init__(self, layers=None, trainable=True, name=None):
+        super().__init__(name=name, trainable=trainable)
+        self._init_trainer()
+        self._layers = []
+        for layer in layers or []:
+            self.add(layer)
+
+    # ----------------------------------------------------------------- layers
+    @property
+    def layers(self):
+        """The layers, without the input layer (as in Keras 3)."""
+        return [layer for layer in self._layers if not isinstance(layer, InputLayer)]
+
+    def add(self, layer):
+        """Append ``layer``; build it at once if the model's input shape is known."""
+        if not isinstance(layer, Layer):
+            raise TypeError(f"Sequential.add: `layer` must be a Layer instance; received {layer!r} "
+                            f"of type {type(layer).__name__}.")
+        if isinstance(layer, InputLayer) and self._layers:
+            raise ValueError(f"Sequential.add: an InputLayer can only be the first layer; model "
+                             f"{self.name!r} already has {len(self._layers)} layer(s).")
+        if any(existing.name == layer.name for existing in self._layers):
+            raise ValueError(f"Sequential.add: the model already has a layer named {layer.name!r}; "
+                             "layer names must be unique.")
+        added = [layer]
+        if not self._layers and not isinstance(layer, InputLayer) and layer._batch_input_shape is not None:
+            added.insert(0, InputLayer(batch_shape=layer._batch_input_shape))
+            layer._batch_input_shape = None
+        self._layers.extend(added)
+        try:
+            if self._input_batch_shape() is not None:
+                self.build(self._input_batch_shape())
+        except Exception:
+            del self._layers[-len(added):]
+            raise
+
+    def pop(self):
+        """Remove and return the last layer."""
+        if not self.layers:
+            raise IndexError(f"Sequential.pop: model {self.name!r} has no layers to remove.")
+        layer = self._layers.pop()
+        if not self.layers:
+            self._layers.clear()
+            self.built = False
+        return layer
+
+    def get_layer(self, name=None, index=None):
+        """A layer by ``name`` or by ``index`` into :attr:`layers`."""
+        if (name is None) == (index is None):
+            raise ValueError("get_layer: pass exactly one of `name` or `index`.")
+        if index is not None:
+            return self.layers[index]
+        for layer in self.layers:
+            if layer.name == name:
+                return layer
+        raise ValueError(f"No layer named {name!r}. Layers: {[l.name for l in self.layers]}.")
+
+    def _input_batch_shape(self):
+        if self._layers and isinstance(self._layers[0], InputLayer):
+            return self._layers[0].shape
+        return self._build_input_shape
+
+    # ------------------------------------------------------------ build/call
+    def build(self, input_shape=None):
+        """Build every layer for inputs of ``input_shape`` (batch dimension first)."""
+        input_shape = input_shape if input_shape is not None else self._input_batch_shape()
+        if input_shape is None:
+            raise ValueError(f"Sequential.build: model {self.name!r} has no input shape; pass "
+                             "`input_shape` or give the first layer `input_shape=`.")
+        shape = standardize_shape(input_shape, "input_shape")
+        for layer in self.layers:
+            if not layer.built:
+                layer._build_for(shape)
+            shape = layer.compute_output_shape(shape)
+        self._output_shape = shape
+        self._build_input_shape = standardize_shape(input_shape, "input_shape")
+        self.built = True
+
+    def call(self, inputs, training=None):
+        x = inputs
+        for layer in self.layers:
+            x = layer(x, training=training)
+        return x
+
+    def compute_output_shape(self, input_shape):
+        for layer in self.layers:
+            input_shape = layer.compute_output_shape(input_shape)
+        return input_shape
+
+    @property
+    def input_shape(self):
+        return self._input_batch_shape()
+
+    @property
+    def output_shape(self):
+        if not self.built:
+            raise AttributeError(f"Model {self.name!r} is not built yet, so it has no output shape.")
+        return self._output_shape
+
+    @property
+    def output_names(self):
+        return [self.layers[-1].name] if self.layers else []
+
+    # ---------------------------------------------------------------- weights
+    @property
+    def trainable_weights(self):
+        if not self.trainable:
+            return []
+        return [w for layer in self.layers for w in layer.trainable_weights]
+
+    @property
+    def non_trainable_weights(self):
+        if not self.trainable:
+            return self.weights
+        return [w for layer in self.layers for w in layer.non_trainable_weights]
+
+    @property
+    def weights(self):
+        """Every layer's weights, layer by layer (Keras's ``get_weights`` order)."""
+        return [w for layer in self.layers for w in layer.weights]
+
+    def _weight_slots(self):
+        return [slot for layer in self.layers for slot in layer._weight_slots()]
+
+    def count_params(self):
+        return sum(layer.count_params() for layer in self.layers)
+
+    def summary(self, line_length=None, positions=None, print_fn=None):
+        """Print Keras 3's summary table: layer, output shape, parameter count, totals."""
+        print_summary(self, line_length=line_length, positions=positions, print_fn=print_fn)
+
+    # ---------------------------------------------------------- serialization
+    def get_config(self):
+        layers = [serialize_layer(layer) for layer in self._layers]
+        if self.built and not isinstance(self._layers[0], InputLayer):
+            layers.insert(0, serialize_layer(InputLayer(batch_shape=self._build_input_shape,
+                                                        name=self.name + "_input")))
+        config = {"name": self.name, "trainable": self.trainable, "dtype": self.dtype, "layers": layers}
+        if self.built:
+            config["build_input_shape"] = list(self._build_input_shape)
+        return config
+
+    @classmethod
+    def from_config(cls, config, custom_objects=None):
+        model = cls(name=config.get("name"), trainable=config.get("trainable", True))
+        for entry in config["layers"]:
+            layer_cls = get_layer_class(entry["class_name"], custom_objects)
+            model.add(layer_cls.from_config(entry["config"]))
+        if not model.built and config.get("build_input_shape"):
+            model.build(config["build_input_shape"])
+        return model
+
+    def to_json(self, **kwargs):
+        """The model's architecture as a JSON string (no weights)."""
+        return json.dumps({"module": "microkeras.models", "class_name": type(self).__name__,
+                           "config": self.get_config()}, **kwargs)
+
+
+def serialize_layer(layer):
+    """A layer as Keras 3's ``{module, class_name, config, build_config}`` dict."""
+    entry = {"module": type(layer).__module__, "class_name": type(layer).__name__,
+             "config": layer.get_config(), "registered_name": None}
+    if layer.built and layer._build_input_shape is not None and not isinstance(layer, InputLayer):
+        entry["build_config"] = {"input_shape": list(layer._build_input_shape)}
+    return entry
+
+
+def model_from_json(json_string, custom_objects=None):
+    """Rebuild a model (freshly initialized weights) from :meth:`Sequential.to_json`'s output."""
+    data = json.loads(json_string)
+    if data.get("class_name") != "Sequential":
+        raise ValueError(f"model_from_json: expected a Sequential model; received class "
+                         f"{data.get('class_name')!r}.")
+    return Sequential.from_config(data["config"], custom_objects=custom_objects)

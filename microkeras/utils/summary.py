@@ -1,0 +1,67 @@
+"""``model.summary()``: Keras 3's table of layers, output shapes and parameter counts."""
+
+_UNITS = ("B", "KB", "MB", "GB", "TB")
+
+
+def readable_size(num_bytes):
+    """``'99.41 KB'``-style size, 1 KB = 1024 B (Keras's format)."""
+    size = float(num_bytes)
+    for unit in _UNITS:
+        if size < 1024 or unit == _UNITS[-1]:
+            return f"{size:.2f} {unit}"
+        size /= 1024
+
+
+def _format_shape(shape):
+    return "(" + ", ".join("None" if d is None else str(d) for d in shape) + ("," if len(shape) == 1 else "") + ")"
+
+
+def print_summary(model, line_length=None, positions=None, print_fn=None):
+    """Print (or hand to ``print_fn``) the summary table of a Sequential ``model``."""
+    print_fn = print_fn or print
+    line_length = line_length or 76
+    positions = positions or (0.45, 0.78, 1.0)
+    inner = line_length - 4  # four border characters
+    cuts = [int(inner * p) for p in positions]
+    widths = [cuts[0]] + [b - a for a, b in zip(cuts, cuts[1:])]
+
+    rows = []
+    shape = model._input_batch_shape() if model.built else None
+    for layer in model.layers:
+        if shape is not None and layer.built:
+            shape = layer.compute_output_shape(shape)
+            rows.append((f"{layer.name} ({type(layer).__name__})", _format_shape(shape),
+                         f"{layer.count_params():,}"))
+        else:
+            rows.append((f"{layer.name} ({type(layer).__name__})", "?", "0 (unbuilt)"))
+
+    def line(left, mid, right, fill):
+        return left + mid.join(fill * w for w in widths) + right
+
+    def row(cells, sep):
+        texts = [f" {cells[0]:<{widths[0] - 2}} ", f" {cells[1]:<{widths[1] - 2}} ", f" {cells[2]:>{widths[2] - 2}} "]
+        return sep + sep.join(texts) + sep
+
+    lines = [f'Model: "{model.name}"', line("┏", "┳", "┓", "━"),
+             row(("Layer (type)", "Output Shape", "Param #"), "┃"), line("┡", "╇", "┩", "━")]
+    for i, cells in enumerate(rows):
+        if i:
+            lines.append(line("├", "┼", "┤", "─"))
+        lines.append(row(cells, "│"))
+    lines.append(line("└", "┴", "┘", "─"))
+
+    built = [layer for layer in model.layers if layer.built]
+    trainable = sum(w.size for layer in built for w in layer.trainable_weights) if model.trainable else 0
+    total = sum(w.size for layer in built for w in layer.weights)
+    optimizer_params = 0
+    optimizer = getattr(model, "optimizer", None)
+    if optimizer is not None and getattr(optimizer, "built", False):
+        optimizer_params = sum(int(v.size) for v in optimizer.variables)
+    itemsize = 4  # float32
+    lines.append(f" Total params: {total + optimizer_params:,} ({readable_size((total + optimizer_params) * itemsize)})")
+    lines.append(f" Trainable params: {trainable:,} ({readable_size(trainable * itemsize)})")
+    lines.append(f" Non-trainable params: {total - trainable:,} ({readable_size((total - trainable) * itemsize)})")
+    if optimizer_params:
+        lines.append(f" Optimizer params: {optimizer_params:,} ({readable_size(optimizer_params * itemsize)})")
+    for text in lines:
+        print_fn(text)
