@@ -41,7 +41,7 @@ def relu(x, negative_slope=0.0, max_value=None, threshold=0.0):
     ``threshold`` the gradient is ``negative_slope`` (0 by default), as in TF.
     """
     # `+ 0.0` turns the -0.0 that negative inputs give into the 0.0 of max(x, 0).
-    y = np.maximum(x, threshold)
+    y = x * (x > threshold) + 0.0
     if max_value is not None:
         y = _clip(y, 0.0, float(max_value))
     if negative_slope != 0.0:

@@ -404,8 +404,10 @@ def test_auc_without_data_is_zero_and_validates_arguments():
     ],
 )
 def test_get_accuracy_follows_keras_shape_rule(y_true_shape, y_pred_shape, expected):
-    metric = metrics.get_accuracy("accuracy", y_true_shape, y_pred_shape)
-    assert type(metric) is expected
+    for name in ("accuracy", "acc"):
+        metric = metrics.get_accuracy(name, y_true_shape, y_pred_shape)
+        assert type(metric) is expected
+        assert metric.name == name  # History keys are the user's string
 
 
 def test_get_accuracy_names_the_metric_as_the_user_wrote_it():

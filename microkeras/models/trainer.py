@@ -169,7 +169,7 @@ class Trainer:
         Returns ``(loss, (loss, outputs))``; the second part is the auxiliary
         output, cut from the trace.
         """
-        saved = swap(self._step_slots, params + self._step_overrides)
+        saved = swap(self._step_slots, [*params, *self._step_overrides])
         try:
             outputs = self.call(x, training=True)
             loss = self._total_loss(y, outputs, sample_weight, params)
