@@ -13,7 +13,6 @@ Look an activation up by its Keras name with :func:`get`.
 import math
 
 import autograd.numpy as np
-import autograd.scipy.special as special
 
 from microkeras import ops
 
@@ -61,7 +60,7 @@ def relu6(x):
 
 def sigmoid(x):
     """Logistic sigmoid ``1 / (1 + exp(-x))``, exact and stable for any ``x``."""
-    return special.expit(x)
+    return ops.sigmoid(x)
 
 
 def hard_sigmoid(x):
@@ -76,7 +75,7 @@ def hard_silu(x):
 
 def tanh(x):
     """Hyperbolic tangent."""
-    return np.tanh(x)
+    return ops.tanh(x)
 
 
 def softmax(x, axis=-1):
@@ -126,13 +125,13 @@ def gelu(x, approximate=False):
     """
     if approximate:
         inner = _SQRT_2_OVER_PI * (x + 0.044715 * (x * x * x))
-        return 0.5 * x * (1.0 + np.tanh(inner))
-    return 0.5 * x * (1.0 + special.erf(x * _INV_SQRT_2))
+        return 0.5 * x * (1.0 + ops.tanh(inner))
+    return 0.5 * x * (1.0 + ops.erf(x * _INV_SQRT_2))
 
 
 def mish(x):
     """``x * tanh(softplus(x))`` (Misra, 2019)."""
-    return x * np.tanh(softplus(x))
+    return x * ops.tanh(softplus(x))
 
 
 def exponential(x):

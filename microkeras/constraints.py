@@ -103,7 +103,8 @@ class MinMaxNorm(Constraint):
         return _rescale(w, norms, desired)
 
     def get_config(self):
-        return {"min_value": self.min_value, "max_value": self.max_value, "rate": self.rate, "axis": self.axis}
+        return {"min_value": self.min_value, "max_value": self.max_value,
+                "rate": self.rate, "axis": self.axis}
 
 
 max_norm = MaxNorm

@@ -38,8 +38,10 @@ def lookup(identifier, registry, kind):
     if identifier is None:
         return None
     if isinstance(identifier, dict):
-        factory = _registered(identifier.get("class_name"), registry, kind)
-        settings = identifier.get("config") or {}
+        name, settings = identifier.get("class_name"), identifier.get("config") or {}
+        if name == "function":  # Keras's form for a plain function: config is its name
+            return _registered(settings, registry, kind)()
+        factory = _registered(name, registry, kind)
         return factory.from_config(settings) if inspect.isclass(factory) else factory(**settings)
     if isinstance(identifier, str):
         return _registered(identifier, registry, kind)()
@@ -63,10 +65,18 @@ def _registered(name, registry, kind):
 
 
 def serialize_object(obj, module):
-    """Return Keras's ``{'module', 'class_name', 'config'}`` dict for ``obj``."""
-    if not hasattr(obj, "get_config"):
-        raise TypeError(f"Cannot serialize {obj!r}: it has no `get_config()` method.")
-    return {"module": module, "class_name": type(obj).__name__, "config": obj.get_config()}
+    """Return Keras's ``{'module', 'class_name', 'config'}`` dict for ``obj``.
+
+    ``None`` stays ``None``; a plain function gives Keras's
+    ``{'class_name': 'function', 'config': name}`` form.
+    """
+    if obj is None:
+        return None
+    if hasattr(obj, "get_config"):
+        return {"module": module, "class_name": type(obj).__name__, "config": obj.get_config()}
+    if hasattr(obj, "__name__"):
+        return {"module": obj.__module__, "class_name": "function", "config": obj.__name__}
+    raise TypeError(f"Cannot serialize {obj!r}: it has neither `get_config()` nor a `__name__`.")
 
 
 # ---------------------------------------------------------------- base classes
@@ -242,7 +252,8 @@ class VarianceScaling(RandomInitializer):
         distribution = "truncated_normal" if distribution == "normal" else distribution
         if distribution not in self._DISTRIBUTIONS:
             raise ValueError(
-                f"`distribution` must be one of {self._DISTRIBUTIONS}; received distribution={distribution!r}."
+                f"`distribution` must be one of {self._DISTRIBUTIONS}; "
+                f"received distribution={distribution!r}."
             )
         self.scale = scale
         self.mode = mode
@@ -264,8 +275,8 @@ class VarianceScaling(RandomInitializer):
         return _cast(values, dtype)
 
     def get_config(self):
-        return {"scale": self.scale, "mode": self.mode, "distribution": self.distribution,
-                **super().get_config()}
+        return {"scale": self.scale, "mode": self.mode,
+                "distribution": self.distribution, **super().get_config()}
 
 
 class _VarianceScalingPreset(VarianceScaling):

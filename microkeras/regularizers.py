@@ -14,7 +14,8 @@ from microkeras.initializers import lookup, serialize_object
 
 
 def _factor(value, name):
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value < 0:
+    is_number = isinstance(value, (int, float)) and not isinstance(value, bool)
+    if not is_number or not math.isfinite(value) or value < 0:
         raise ValueError(f"`{name}` must be a non-negative float; received {name}={value!r}.")
     return float(value)
 

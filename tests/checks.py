@@ -73,7 +73,7 @@ def record_backward_dtypes():
         name = getattr(fun, "__name__", repr(fun))
 
         def recording_vjp(g):
-            out = vjp(g)
+            out = tuple(vjp(g))  # autograd may return a one-shot generator
             records.append((name, _dtype(g), tuple(_dtype(o) for o in out)))
             return out
 

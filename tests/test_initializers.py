@@ -227,8 +227,10 @@ def test_regularizer_identifiers_and_serialization():
     assert regularizers.serialize(reg) == {
         "module": "microkeras.regularizers", "class_name": "L1L2", "config": {"l1": 0.2, "l2": 0.3},
     }
-    rebuilt = regularizers.deserialize(regularizers.serialize(regularizers.OrthogonalRegularizer(0.2, "columns")))
+    orthogonal = regularizers.OrthogonalRegularizer(0.2, "columns")
+    rebuilt = regularizers.deserialize(regularizers.serialize(orthogonal))
     assert rebuilt.get_config() == {"factor": 0.2, "mode": "columns"}
+    assert regularizers.serialize(None) is None  # what a layer stores for "no regularizer"
 
 
 # ---------------------------------------------------------------- constraints
@@ -283,3 +285,16 @@ def test_constraint_identifiers_and_serialization():
     data = constraints.serialize(c)
     assert data["class_name"] == "MinMaxNorm" and data["module"] == "microkeras.constraints"
     assert constraints.deserialize(data).get_config() == c.get_config()
+    assert constraints.serialize(None) is None
+
+
+def test_plain_functions_serialize_in_keras_function_form():
+    def my_penalty(w):
+        return 0.1 * np.sum(w * w)
+
+    data = regularizers.serialize(my_penalty)
+    assert data["class_name"] == "function" and data["config"] == "my_penalty"
+    with pytest.raises(ValueError, match="my_penalty"):
+        regularizers.get(data)  # custom functions are not registered
+    l2_as_function = {"class_name": "function", "config": "l2"}
+    assert type(regularizers.get(l2_as_function)) is regularizers.L2

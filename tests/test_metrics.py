@@ -44,9 +44,10 @@ def test_top_k_accuracy_counts_ties_at_the_boundary_as_hits():
     y_pred = [[0.1, 0.5, 0.4], [0.4, 0.3, 0.3]]
     numpy.testing.assert_allclose(metrics.sparse_top_k_categorical_accuracy([0, 2], y_pred, k=2), [0, 1])
     numpy.testing.assert_allclose(metrics.sparse_top_k_categorical_accuracy([[0], [2]], y_pred, k=3), [1, 1])
-    numpy.testing.assert_allclose(metrics.top_k_categorical_accuracy(numpy.eye(3)[[0, 2]], y_pred, k=2), [0, 1])
+    one_hot = numpy.eye(3)[[0, 2]]
+    numpy.testing.assert_allclose(metrics.top_k_categorical_accuracy(one_hot, y_pred, k=2), [0, 1])
     # k defaults to 5 (Keras): with 3 classes everything is a hit.
-    numpy.testing.assert_allclose(metrics.top_k_categorical_accuracy(numpy.eye(3)[[0, 2]], y_pred), [1, 1])
+    numpy.testing.assert_allclose(metrics.top_k_categorical_accuracy(one_hot, y_pred), [1, 1])
 
 
 def test_accuracy_is_exact_equality():

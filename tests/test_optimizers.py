@@ -223,6 +223,14 @@ def test_global_clipnorm_clips_the_joint_norm_like_keras():
     numpy.testing.assert_allclose(numpy.round([*first, *second], 4), [0.0231, 0.0308, 0.0923])
 
 
+@pytest.mark.parametrize("clip", ["clipnorm", "global_clipnorm"])
+def test_norm_clipping_leaves_gradients_below_the_threshold_unchanged(clip):
+    optimizer = optimizers.SGD(learning_rate=1.0, **{clip: 1.0})
+    w = numpy.zeros(2, numpy.float32)
+    optimizer.apply([numpy.array([0.3, 0.4], numpy.float32)], [w])
+    numpy.testing.assert_allclose(w, [-0.3, -0.4], rtol=1e-6)
+
+
 def test_clipvalue_clips_each_element():
     first, second = _clipped(clipvalue=3.5)
     numpy.testing.assert_array_equal(first, [3.0, 3.5])

@@ -1,0 +1,81 @@
+"""The hand-written gradients in microkeras.ops: numeric checks and float32 checks."""
+
+import math
+
+import autograd
+import autograd.numpy as anp
+import numpy
+import pytest
+
+from microkeras import ops
+from tests.checks import assert_float32_backward, check_gradient
+
+
+def keras_categorical_crossentropy(targets, logits):
+    """Keras's formula on probabilities, in float64: p = softmax(z), clip to [1e-7, 1 - 1e-7], -sum(y log p)."""
+    z = numpy.asarray(logits, numpy.float64)
+    p = numpy.exp(z - z.max(-1, keepdims=True))
+    p /= p.sum(-1, keepdims=True)
+    return -(targets * numpy.log(numpy.clip(p, 1e-7, 1 - 1e-7))).sum(-1)
+
+
+def test_softmax_cross_entropy_gradient_matches_finite_differences():
+    rng = numpy.random.default_rng(0)
+    targets = rng.dirichlet(numpy.ones(5), size=4)
+    logits = rng.normal(size=(4, 5))
+    check_gradient(lambda z: ops.softmax_cross_entropy(z, targets), logits)
+
+
+def test_softmax_cross_entropy_matches_keras_clipped_formula():
+    rng = numpy.random.default_rng(1)
+    logits = rng.normal(scale=3, size=(6, 4)).astype(numpy.float32)
+    targets = numpy.eye(4, dtype=numpy.float32)[rng.integers(0, 4, 6)]
+    numpy.testing.assert_allclose(ops.softmax_cross_entropy(logits, targets),
+                                  keras_categorical_crossentropy(targets, logits), rtol=1e-5)
+
+
+def test_softmax_cross_entropy_saturated_value_is_keras_clip_and_gradient_stays_alive():
+    # A true-class probability of ~e^-100 is clipped by Keras to 1e-7: loss = -log(1e-7) = 16.118.
+    logits = numpy.array([[0.0, 100.0]], numpy.float32)
+    targets = numpy.array([[1.0, 0.0]], numpy.float32)
+    assert float(ops.softmax_cross_entropy(logits, targets)[0]) == pytest.approx(-math.log(1e-7), rel=1e-5)
+    grad = autograd.grad(lambda z: anp.sum(ops.softmax_cross_entropy(z, targets)))(logits)
+    numpy.testing.assert_allclose(grad, [[-1.0, 1.0]], atol=1e-6)  # softmax - y, not 0
+
+
+def test_softmax_cross_entropy_is_float32_forward_and_backward():
+    rng = numpy.random.default_rng(2)
+    logits = rng.normal(size=(3, 5)).astype(numpy.float32)
+    targets = numpy.eye(5, dtype=numpy.float32)[[0, 2, 4]]
+    assert ops.softmax_cross_entropy(logits, targets).dtype == numpy.float32
+    assert_float32_backward(lambda z: anp.sum(ops.softmax_cross_entropy(z, targets)) / 3, logits)
+
+
+def test_stop_gradient_blocks_the_gradient():
+    x = numpy.array([1.0, 2.0], numpy.float32)
+    grad = autograd.grad(lambda v: anp.sum(v * ops.stop_gradient(v)))(x)
+    numpy.testing.assert_allclose(grad, x)  # d/dv (v * c) = c, not 2v
+
+
+@pytest.mark.parametrize("name", ["sigmoid", "tanh", "erf"])
+def test_elementwise_primitives_gradients_and_float32(name):
+    fn = getattr(ops, name)
+    # Off the grid point 0.5, where erf switches formulas (a jump below 3e-8 that a
+    # finite difference would magnify).
+    x = numpy.linspace(-2.9, 3.1, 13).reshape(13, 1)
+    check_gradient(fn, x)
+    assert fn(x.astype(numpy.float32)).dtype == numpy.float32
+    assert_float32_backward(lambda v: anp.sum(fn(v)), x.astype(numpy.float32))
+
+
+def test_erf_is_within_2e_7_of_math_erf():
+    x = numpy.linspace(-6, 6, 4001)
+    numpy.testing.assert_allclose(ops.erf(x), [math.erf(v) for v in x], rtol=0, atol=2e-7)
+
+
+def test_sigmoid_and_tanh_saturate_without_warnings():
+    x = numpy.array([-1000.0, -50.0, 50.0, 1000.0], numpy.float32)
+    with numpy.errstate(over="raise", invalid="raise", divide="raise"):
+        numpy.testing.assert_allclose(ops.sigmoid(x), [0, 0, 1, 1], atol=1e-20)
+        g = autograd.grad(lambda v: anp.sum(ops.tanh(v)))(x)
+    numpy.testing.assert_array_equal(g, 0)
