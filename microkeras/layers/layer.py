@@ -96,7 +96,7 @@ class Layer:
         if kwargs:
             raise TypeError(f"{type(self).__name__}() got unexpected keyword argument(s): "
                             f"{', '.join(sorted(kwargs))}.")
-        if dtype not in (None, "float32", numpy.float32) and numpy.dtype(dtype) != numpy.float32:
+        if not is_float32(dtype):
             raise ValueError(f"`dtype` must be 'float32' (microkeras computes in float32); received {dtype!r}.")
         if name is not None and not isinstance(name, str):
             raise TypeError(f"`name` must be a string; received {name!r}.")
@@ -142,14 +142,14 @@ class Layer:
         shape = standardize_shape(() if shape is None else shape, "shape")
         if any(d is None for d in shape):
             raise ValueError(f"add_weight: `shape` must be fully defined; received {shape}.")
-        if dtype is not None and numpy.dtype(dtype) != numpy.float32:
+        if not is_float32(dtype):
             raise ValueError(f"add_weight: `dtype` must be float32; received {dtype!r}.")
         if name is None:
             name = unique_weight_name(self._weight_specs)
         elif any(spec.name == name for spec in self._weight_specs):
             raise ValueError(f"Layer {self.name!r} already has a weight named {name!r}.")
         if initializer is None:
-            initializer = "glorot_uniform" if len(shape) > 1 else "zeros"
+            initializer = "glorot_uniform"  # Keras 3's default for every float weight
         value = numpy.asarray(initializers.get(initializer)(shape, dtype=config.floatx()),
                               dtype=config.floatx())
         if value.shape != shape:
@@ -351,6 +351,16 @@ def unique_weight_name(specs):
         i += 1
         name = f"variable_{i}"
     return name
+
+
+def is_float32(dtype):
+    """True for None (the default) or any spelling of float32."""
+    if dtype is None:
+        return True
+    try:
+        return numpy.dtype(dtype) == numpy.float32
+    except TypeError:  # Keras policy names such as 'mixed_float16'
+        return False
 
 
 def as_float_input(inputs):

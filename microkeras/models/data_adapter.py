@@ -1,24 +1,33 @@
-"""Turn user data into batches: validation, the validation split, shuffling.
+"""Turn user data into batches: arrays, memory maps, Sequences and generators.
 
-Everything here is plain numpy on concrete arrays; nothing is traced.
+Everything here is plain numpy on concrete arrays; nothing is traced.  An
+*adapter* hands the trainer one epoch of ``(x, y, sample_weight)`` batches at a
+time (:meth:`epoch`) and knows how many batches an epoch has, when that is
+known (:attr:`num_batches`).
 """
 
+import itertools
 import math
+import mmap
 import numbers
+import warnings
 
 import numpy
 
 from microkeras import config
+from microkeras.utils.sequence import Sequence
+
+# Bytes of a memory map touched before its pages are handed back to the OS.
+_MEMMAP_RELEASE_BYTES = 32 << 20
 
 
+# ---------------------------------------------------------------------- checks
 def check_array(value, argument, allow_none=False):
     """Return ``value`` as a numeric ndarray (memory maps stay memory maps), or raise naming ``argument``."""
     if value is None:
         if allow_none:
             return None
         raise ValueError(f"`{argument}` is required; received None.")
-    if isinstance(value, (list, tuple)) and len(value) == 1 and hasattr(value[0], "shape"):
-        value = value[0]  # a one-element list for a single-input/-output model
     if not isinstance(value, numpy.ndarray):
         try:
             value = numpy.asarray(value)
@@ -32,17 +41,42 @@ def check_array(value, argument, allow_none=False):
     return value
 
 
+def single(value, names, argument):
+    """The one array of a single-input/-output model given as an array, a one-element list, or a dict.
+
+    ``names`` are the model's input (or output) names, the keys a dict may use.
+    """
+    if isinstance(value, dict):
+        if len(value) != 1 or next(iter(value)) not in names:
+            raise ValueError(f"`{argument}` as a dict must have the single key {names[0]!r} (the model's "
+                             f"{'input' if argument.endswith('x') else 'output'} name); received keys "
+                             f"{sorted(map(str, value))}.")
+        return next(iter(value.values()))
+    if isinstance(value, (list, tuple)) and len(value) == 1 and hasattr(value[0], "shape"):
+        return value[0]
+    if isinstance(value, (list, tuple)) and value and all(hasattr(v, "shape") for v in value):
+        raise ValueError(f"`{argument}` holds {len(value)} arrays, but the model has one "
+                         f"{'input' if argument.endswith('x') else 'output'}.")
+    return value
+
+
 def check_finite(array, argument):
-    """Raise if ``array`` holds NaN or infinity (checked in chunks so memory maps stay cheap)."""
+    """Raise if ``array`` holds NaN or infinity.
+
+    Checked in chunks of about 4 MB, so a memory-mapped array is scanned
+    without being loaded whole.
+    """
     if array.dtype.kind != "f":
         return
-    step = max(1, (1 << 24) // max(1, array[0].size))
+    step = max(1, (1 << 20) // max(1, array[0].size))
     for start in range(0, len(array), step):
-        chunk = array[start:start + step]
-        if not numpy.isfinite(chunk).all():
-            bad = start + int(numpy.flatnonzero(~numpy.isfinite(chunk).reshape(len(chunk), -1).all(axis=1))[0])
+        chunk = numpy.asarray(array[start:start + step])
+        finite = numpy.isfinite(chunk).reshape(len(chunk), -1).all(axis=1)
+        if not finite.all():
+            bad = start + int(numpy.flatnonzero(~finite)[0])
             raise ValueError(f"`{argument}` contains NaN or infinite values (first at sample {bad}). "
                              "Clean or impute the data before training.")
+    release_memmap(array)
 
 
 def check_lengths(**arrays):
@@ -61,6 +95,31 @@ def resolve_batch_size(batch_size, argument="batch_size"):
     if isinstance(batch_size, bool) or not isinstance(batch_size, numbers.Integral) or batch_size <= 0:
         raise ValueError(f"`{argument}` must be a positive integer; received {argument}={batch_size!r}.")
     return int(batch_size)
+
+
+def resolve_steps(steps, argument):
+    """None, or a validated positive int."""
+    if steps is None:
+        return None
+    if isinstance(steps, bool) or not isinstance(steps, numbers.Integral) or steps <= 0:
+        raise ValueError(f"`{argument}` must be a positive integer or None; received {argument}={steps!r}.")
+    return int(steps)
+
+
+def is_generator_like(data):
+    """True for a :class:`Sequence` or any iterator (a generator included)."""
+    return isinstance(data, Sequence) or (hasattr(data, "__next__") and not isinstance(data, numpy.ndarray))
+
+
+def unpack_batch(batch, argument):
+    """``(x, y, sample_weight)`` from what a generator yields: ``(x,)``, ``(x, y)`` or ``(x, y, sw)``."""
+    if isinstance(batch, tuple) and 1 <= len(batch) <= 3:
+        return tuple(batch) + (None,) * (3 - len(batch))
+    if isinstance(batch, list) and 2 <= len(batch) <= 3 and not all(hasattr(b, "shape") and
+                                                                      len(b) == len(batch[0]) for b in batch[1:]):
+        return tuple(batch) + (None,) * (3 - len(batch))
+    shape = f"a tuple of length {len(batch)}" if isinstance(batch, tuple) else f"a {type(batch).__name__}"
+    raise ValueError(f"{argument} must yield tuples (x,), (x, y) or (x, y, sample_weight); it yielded {shape}.")
 
 
 def train_validation_split(arrays, validation_split):
@@ -83,59 +142,109 @@ def train_validation_split(arrays, validation_split):
     return head, tail
 
 
-class ArrayBatches:
-    """Iterates ``(x, y, sample_weight)`` batches over in-memory or memory-mapped arrays.
+# --------------------------------------------------------------------- casting
+def cast_dtype(dtype):
+    """float data becomes float32; integer labels keep an integer type."""
+    return numpy.dtype(config.floatx()) if dtype.kind == "f" else dtype
+
+
+def cast(array):
+    """``array`` itself, or a float32 copy of float data of another precision (or of a memory map)."""
+    wanted = cast_dtype(array.dtype)
+    if array.dtype == wanted and not isinstance(array, numpy.memmap):
+        return array
+    return numpy.asarray(array, wanted)
+
+
+def release_memmap(array):
+    """Hand the pages a memory map has read back to the OS, so resident memory stays flat.
+
+    The pages stay in the page cache; reading them again costs no disk I/O.
+    """
+    base = array
+    while base is not None and not isinstance(getattr(base, "_mmap", None), mmap.mmap):
+        base = getattr(base, "base", None)
+    if base is not None and hasattr(mmap, "MADV_DONTNEED"):
+        try:
+            base._mmap.madvise(mmap.MADV_DONTNEED)
+        except (OSError, ValueError):  # a closed map or a platform without madvise
+            pass
+
+
+# -------------------------------------------------------------------- adapters
+class ArrayAdapter:
+    """Batches of in-memory or memory-mapped arrays.
 
     Parameters
     ----------
     x, y, sample_weight : ndarray or None
         Arrays of equal length; ``y`` and ``sample_weight`` may be None.
     batch_size : int
-        The last batch of an epoch may be smaller.
+        The last batch of a pass may be smaller.
     shuffle : bool or 'batch'
-        ``True``: a new permutation of the samples each epoch, drawn from
-        ``rng``.  ``'batch'``: Keras 2's chunk shuffle -- the order of
+        ``True``: a new permutation each pass, drawn from the global
+        generator.  ``'batch'``: Keras 2's chunk shuffle -- the order of
         batch-sized chunks is permuted, each chunk stays contiguous (kind to
         HDF5 and memory maps).  ``False``: in order.
+    steps : int, optional
+        Batches per epoch.  Without it an epoch is one pass; with it, epochs
+        continue where the last one stopped and wrap around the data.
+
+    Batches of shuffled data are gathered into buffers reused from batch to
+    batch; only indices, never the data set, are permuted.
     """
 
-    def __init__(self, x, y=None, sample_weight=None, batch_size=32, shuffle=False, rng=None):
+    def __init__(self, x, y=None, sample_weight=None, batch_size=32, shuffle=False, steps=None):
         self.arrays = (x, y, sample_weight)
         self.num_samples = len(x)
         self.batch_size = batch_size
         self.shuffle = shuffle
-        self.rng = rng if rng is not None else config.global_rng()
+        self.steps = steps
         self._buffers = [None, None, None]
+        self._stream = None
+        self._is_memmap = any(isinstance(a, numpy.memmap) for a in self.arrays)
+        self._touched = 0
 
     @property
     def num_batches(self):
-        return math.ceil(self.num_samples / self.batch_size)
+        return self.steps if self.steps is not None else math.ceil(self.num_samples / self.batch_size)
 
-    def __iter__(self):
+    def epoch(self):
+        """The batches of one epoch."""
+        if self.steps is None:
+            return self._one_pass()
+        if self._stream is None:
+            self._stream = itertools.chain.from_iterable(self._one_pass() for _ in itertools.count())
+        return itertools.islice(self._stream, self.steps)
+
+    def _one_pass(self):
         n, size = self.num_samples, self.batch_size
+        order = None
         if self.shuffle is True:
-            order = self.rng.permutation(n)
+            order = config.global_rng().permutation(n)
         elif self.shuffle == "batch":
             order = self._chunk_order()
-        else:
-            order = None
         for start in range(0, n, size):
             if order is None:
-                yield tuple(None if a is None else cast(a[start:start + size]) for a in self.arrays)
+                batch = tuple(None if a is None else cast(a[start:start + size]) for a in self.arrays)
             else:
-                yield self._gather(order[start:start + size])
+                batch = self._gather(order[start:start + size])
+            if self._is_memmap:
+                self._release_pages(batch[0])
+            yield batch
 
     def _chunk_order(self):
         n, size = self.num_samples, self.batch_size
         full = n // size
-        chunks = self.rng.permutation(full)
+        chunks = config.global_rng().permutation(full)
         order = (chunks[:, None] * size + numpy.arange(size)).reshape(-1)
         return numpy.concatenate([order, numpy.arange(full * size, n)])
 
     def _gather(self, indices):
-        """Copy the rows ``indices`` of each array into a buffer reused across batches."""
+        """Copy rows ``indices`` of each array into a buffer reused across batches."""
         out = []
-        indices = numpy.sort(indices) if isinstance(self.arrays[0], numpy.memmap) else indices
+        if self._is_memmap:
+            indices = numpy.sort(indices)  # read the file forwards
         for i, array in enumerate(self.arrays):
             if array is None:
                 out.append(None)
@@ -152,13 +261,81 @@ class ArrayBatches:
             out.append(view)
         return tuple(out)
 
+    def _release_pages(self, batch_x):
+        self._touched += batch_x.nbytes
+        if self._touched >= _MEMMAP_RELEASE_BYTES:
+            self._touched = 0
+            for array in self.arrays:
+                if isinstance(array, numpy.memmap):
+                    release_memmap(array)
 
-def cast_dtype(dtype):
-    """float data becomes float32; integer labels keep an integer type."""
-    return numpy.dtype(config.floatx()) if dtype.kind == "f" else dtype
+
+class SequenceAdapter:
+    """Batches from a :class:`~microkeras.utils.Sequence` (``len`` + ``__getitem__``).
+
+    ``shuffle=True`` permutes the order of the batches each pass;
+    ``on_epoch_end`` is called after each epoch, as Keras does.
+    """
+
+    def __init__(self, sequence, shuffle=False, steps=None):
+        self.sequence = sequence
+        self.shuffle = shuffle is True
+        self.steps = steps
+        self._stream = None
+
+    @property
+    def num_batches(self):
+        return self.steps if self.steps is not None else len(self.sequence)
+
+    def _one_pass(self):
+        order = range(len(self.sequence))
+        if self.shuffle:
+            order = config.global_rng().permutation(len(self.sequence))
+        for index in order:
+            yield self.sequence[int(index)]
+
+    def epoch(self):
+        if self.steps is None:
+            batches = self._one_pass()
+        else:
+            if self._stream is None:
+                self._stream = itertools.chain.from_iterable(self._one_pass() for _ in itertools.count())
+            batches = itertools.islice(self._stream, self.steps)
+        yield from batches
+        self.sequence.on_epoch_end()
 
 
-def cast(array):
-    """Return ``array`` (or a float32 copy of float data of another precision)."""
-    wanted = cast_dtype(array.dtype)
-    return array if array.dtype == wanted and not isinstance(array, numpy.memmap) else numpy.asarray(array, wanted)
+class GeneratorAdapter:
+    """Batches pulled from an iterator (a Python generator, for instance).
+
+    An epoch takes ``steps`` batches, or runs until the iterator is exhausted.
+    Iterators cannot restart: once one runs dry, later epochs get nothing and
+    :attr:`ran_out` is set.
+    """
+
+    def __init__(self, iterator, steps=None):
+        self.iterator = iterator
+        self.steps = steps
+        self.ran_out = False
+
+    @property
+    def num_batches(self):
+        return self.steps
+
+    def epoch(self):
+        produced = 0
+        while self.steps is None or produced < self.steps:
+            try:
+                batch = next(self.iterator)
+            except StopIteration:
+                if self.steps is not None or produced == 0:
+                    self.ran_out = True
+                return
+            produced += 1
+            yield batch
+
+
+def warn_ran_out(steps_per_epoch, epochs):
+    warnings.warn("Your input ran out of data; interrupting training. Make sure that your dataset or "
+                  "generator can generate at least `steps_per_epoch * epochs` batches "
+                  f"({steps_per_epoch} * {epochs} here).", UserWarning, stacklevel=3)
