@@ -3,8 +3,22 @@
 ``fit`` wraps the user's callbacks in a :class:`CallbackList` that appends a
 :class:`History` and, unless ``verbose=0``, a :class:`ProgbarLogger` (Keras 3
 puts both after the user's callbacks).
+
+The callbacks users add themselves follow Keras 3's signatures, defaults and
+messages: :class:`EarlyStopping` and :class:`ReduceLROnPlateau` (both built on
+:class:`MonitorCallback`, which decides what "better" means for a logged
+value), :class:`LearningRateScheduler`, :class:`CSVLogger`,
+:class:`TerminateOnNaN` and :class:`LambdaCallback`.
 """
 
+import csv
+import numbers
+import os
+import warnings
+
+import numpy
+
+from microkeras import metrics as metrics_module
 from microkeras.utils.progbar import Progbar
 
 _HOOKS = (
@@ -206,3 +220,435 @@ class ProgbarLogger(Callback):
 
     def on_predict_end(self, logs=None):
         self._update(self._seen, None, finalize=True)
+
+
+# ------------------------------------------------------------------ helpers
+
+
+def _print(message):
+    print(message, flush=True)
+
+
+def _check_count(value, argument):
+    """Return ``value`` if it is an integer >= 0 (patience, cooldown, ...); else raise."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 0:
+        raise ValueError(f"`{argument}` must be an integer >= 0; received {argument}={value!r}.")
+    return int(value)
+
+
+# Keras 3 metrics carry ``_direction`` ('up' or 'down'), which ``mode='auto'`` reads.
+# microkeras metrics do not (yet), so their direction is looked up here.
+_HIGHER_IS_BETTER = (
+    metrics_module.Accuracy, metrics_module.BinaryAccuracy, metrics_module.CategoricalAccuracy,
+    metrics_module.SparseCategoricalAccuracy, metrics_module.TopKCategoricalAccuracy,
+    metrics_module.SparseTopKCategoricalAccuracy, metrics_module.Precision, metrics_module.Recall,
+    metrics_module.AUC,
+)
+_LOWER_IS_BETTER = (
+    metrics_module.MeanSquaredError, metrics_module.MeanAbsoluteError,
+    metrics_module.MeanAbsolutePercentageError, metrics_module.MeanSquaredLogarithmicError,
+    metrics_module.RootMeanSquaredError,
+)
+
+
+def _metric_direction(metric):
+    """``'up'``, ``'down'`` or None (unknown, e.g. a user's function wrapped as a metric)."""
+    direction = getattr(metric, "_direction", None)
+    if direction is None and isinstance(metric, _HIGHER_IS_BETTER):
+        direction = "up"
+    if direction is None and isinstance(metric, _LOWER_IS_BETTER):
+        direction = "down"
+    return direction
+
+
+# ------------------------------------------------------- monitored quantities
+
+
+class MonitorCallback(Callback):
+    """Base of callbacks that watch one value of the epoch logs for improvement.
+
+    Shared by :class:`EarlyStopping` and :class:`ReduceLROnPlateau`: it
+    resolves ``mode`` and tests improvements.  ``monitor_op`` becomes
+    ``numpy.less`` (``'min'``) or ``numpy.greater`` (``'max'``) the first time
+    a value is compared, once the model's metrics exist.  ``mode='auto'`` is
+    Keras 3's rule: ``'min'`` for ``loss``/``val_loss``; otherwise the
+    direction of the model's metric of that name (accuracies, AUC, precision
+    and recall go up; error metrics go down); otherwise a ValueError asking
+    for an explicit mode.  A value improves on ``reference`` when it is better
+    by more than ``min_delta``; every value improves on ``None``.
+
+    Subclasses set ``_missing_message``, the warning given when ``monitor``
+    is not in the logs (formatted with ``monitor`` and ``available``).
+    """
+
+    _missing_message = ("{cls} is conditioned on metric `{monitor}` which is not available. "
+                        "Available metrics are: {available}")
+
+    def __init__(self, monitor="val_loss", mode="auto", min_delta=0):
+        super().__init__()
+        if not isinstance(monitor, str):
+            raise TypeError(f"`monitor` must be the name of a logged value such as 'val_loss'; "
+                            f"received monitor={monitor!r}.")
+        if mode not in ("auto", "min", "max"):
+            warnings.warn(f"{type(self).__name__} mode '{mode}' is unknown, fallback to auto mode.",
+                          stacklevel=3)
+            mode = "auto"
+        self.monitor = monitor
+        self.mode = mode
+        self.min_delta = abs(min_delta)
+        self.monitor_op = None
+
+    def get_monitor_value(self, logs):
+        """The monitored value in ``logs``, or None with a warning listing the keys that exist."""
+        logs = logs or {}
+        value = logs.get(self.monitor)
+        if value is None:
+            warnings.warn(self._missing_message.format(cls=type(self).__name__, monitor=self.monitor,
+                                                       available=",".join(logs)), stacklevel=3)
+        return value
+
+    def _is_improvement(self, value, reference):
+        if reference is None:
+            return True
+        if self.monitor_op is None:
+            self._set_monitor_op()
+        # The margin always points away from `reference`: lower by min_delta in 'min' mode.
+        delta = self.min_delta if self.monitor_op is numpy.greater else -self.min_delta
+        return bool(self.monitor_op(value - delta, reference))
+
+    def _set_monitor_op(self):
+        if self.mode != "auto":
+            self.monitor_op = numpy.less if self.mode == "min" else numpy.greater
+            return
+        name = self.monitor.removeprefix("val_")
+        direction = "down" if name == "loss" else None
+        for metric in getattr(self.model, "metrics", None) or ():
+            if metric.name == name:
+                direction = _metric_direction(metric) or direction
+        if direction is None:
+            raise ValueError(
+                f"{type(self).__name__} received monitor={self.monitor!r}, but cannot tell whether "
+                f"{name!r} should be maximized or minimized: the model has no metric of that name "
+                "with a known direction. Pass mode='max' to monitor the highest value, or "
+                "mode='min' to monitor the lowest.")
+        self.monitor_op = numpy.greater if direction == "up" else numpy.less
+
+
+class EarlyStopping(MonitorCallback):
+    """Stop training when ``monitor`` has stopped improving (Keras 3 semantics).
+
+    Parameters
+    ----------
+    monitor : str
+        Key of the epoch logs to watch (``'val_loss'``, ``'val_accuracy'``, ...).
+    min_delta : float
+        Changes smaller than this count as no improvement.
+    patience : int
+        Epochs without improvement before stopping.  Every monitored epoch
+        adds one to ``wait``; an improvement resets it.  Training stops at
+        the end of an epoch > 0 that does not improve once ``wait >= patience``.
+    verbose : int
+        ``> 0`` prints ``Epoch n: early stopping`` and, when weights are
+        restored, ``Restoring model weights from the end of the best epoch: n.``
+        (``n`` 1-based) at the end of training.
+    mode : {'auto', 'min', 'max'}
+        Which direction is better; see :class:`MonitorCallback`.
+    baseline : float or None
+        With a baseline, ``wait`` is reset only by values that also beat it,
+        so training stops after ``patience`` epochs that never reach it.
+    restore_best_weights : bool
+        At the end of training, set the weights from the best epoch -- also
+        when training ran to the end without stopping (Keras 3).
+    start_from_epoch : int
+        Epochs of warm-up that are not monitored.
+
+    After training, ``stopped_epoch`` (0 if it did not stop), ``best``,
+    ``best_epoch`` (0-based) and ``wait`` describe the run.
+    """
+
+    _missing_message = ("Early stopping conditioned on metric `{monitor}` which is not available. "
+                        "Available metrics are: {available}")
+
+    def __init__(self, monitor="val_loss", min_delta=0, patience=0, verbose=0, mode="auto",
+                 baseline=None, restore_best_weights=False, start_from_epoch=0):
+        super().__init__(monitor, mode, min_delta)
+        self.patience = _check_count(patience, "patience")
+        self.start_from_epoch = _check_count(start_from_epoch, "start_from_epoch")
+        self.verbose = verbose
+        self.baseline = baseline
+        self.restore_best_weights = restore_best_weights
+        self.on_train_begin()
+
+    def on_train_begin(self, logs=None):
+        # Reset here, so one instance can serve several fit() calls.
+        self.wait = 0
+        self.stopped_epoch = 0
+        self.best = None
+        self.best_epoch = 0
+        self.best_weights = None
+
+    def on_epoch_end(self, epoch, logs=None):
+        current = self.get_monitor_value(logs)
+        if current is None or epoch < self.start_from_epoch:
+            return
+        if self.restore_best_weights and self.best_weights is None:
+            self.best_weights = self.model.get_weights()
+            self.best_epoch = epoch
+        self.wait += 1
+        if self._is_improvement(current, self.best):
+            self.best = current
+            self.best_epoch = epoch
+            if self.restore_best_weights:
+                self.best_weights = self.model.get_weights()
+            if self.baseline is None or self._is_improvement(current, self.baseline):
+                self.wait = 0
+            return
+        if self.wait >= self.patience and epoch > 0:
+            self.stopped_epoch = epoch
+            self.model.stop_training = True
+
+    def on_train_end(self, logs=None):
+        if self.stopped_epoch > 0 and self.verbose > 0:
+            _print(f"Epoch {self.stopped_epoch + 1}: early stopping")
+        if self.restore_best_weights and self.best_weights is not None:
+            if self.verbose > 0:
+                _print(f"Restoring model weights from the end of the best epoch: {self.best_epoch + 1}.")
+            self.model.set_weights(self.best_weights)
+
+
+class ReduceLROnPlateau(MonitorCallback):
+    """Multiply the optimizer's learning rate by ``factor`` when ``monitor`` stops improving.
+
+    Parameters
+    ----------
+    monitor, mode, min_delta
+        As in :class:`MonitorCallback` (``min_delta`` defaults to 1e-4;
+        Keras 2's ``epsilon=`` is accepted for it).
+    factor : float
+        ``new_lr = max(lr * factor, min_lr)``; must be < 1.
+    patience : int
+        Epochs without improvement before a reduction.
+    verbose : int
+        ``> 0`` prints ``Epoch n: ReduceLROnPlateau reducing learning rate to lr.``
+    cooldown : int
+        Epochs after a reduction during which no epochs are counted as bad.
+    min_lr : float
+        Lower bound; a rate already at ``min_lr`` is left alone.
+
+    Every ``on_epoch_end`` also records ``logs['learning_rate']``, the rate
+    used in that epoch (before any reduction).
+    """
+
+    _missing_message = ("Learning rate reduction is conditioned on metric `{monitor}` which is not "
+                        "available. Available metrics are: {available}.")
+
+    def __init__(self, monitor="val_loss", factor=0.1, patience=10, verbose=0, mode="auto",
+                 min_delta=1e-4, cooldown=0, min_lr=0.0, **kwargs):
+        if "epsilon" in kwargs:
+            warnings.warn("`epsilon` argument is deprecated, use `min_delta` instead.", stacklevel=2)
+            min_delta = kwargs.pop("epsilon")
+        if kwargs:
+            raise TypeError(f"ReduceLROnPlateau() got unexpected keyword argument(s): "
+                            f"{', '.join(sorted(kwargs))}.")
+        super().__init__(monitor, mode, min_delta)
+        if factor >= 1.0:
+            raise ValueError(f"ReduceLROnPlateau does not support a factor >= 1.0. Received factor={factor}")
+        self.factor = factor
+        self.patience = _check_count(patience, "patience")
+        self.cooldown = _check_count(cooldown, "cooldown")
+        self.min_lr = min_lr
+        self.verbose = verbose
+        self.on_train_begin()
+
+    def on_train_begin(self, logs=None):
+        self.best = None
+        self.wait = 0
+        self.cooldown_counter = 0
+
+    def in_cooldown(self):
+        return self.cooldown_counter > 0
+
+    def on_epoch_end(self, epoch, logs=None):
+        logs = {} if logs is None else logs
+        logs["learning_rate"] = float(self.model.optimizer.learning_rate)
+        current = self.get_monitor_value(logs)
+        if current is None:
+            return
+        if self.in_cooldown():
+            self.cooldown_counter -= 1
+            self.wait = 0
+        if self._is_improvement(current, self.best):
+            self.best = current
+            self.wait = 0
+        elif not self.in_cooldown():
+            self.wait += 1
+            if self.wait >= self.patience:
+                self._reduce(epoch)
+
+    def _reduce(self, epoch):
+        optimizer = self.model.optimizer
+        old_lr = float(optimizer.learning_rate)
+        # Keras holds the rate in float32: one that rounds to min_lr there counts as at the bound.
+        if numpy.float32(old_lr) > numpy.float32(self.min_lr):
+            new_lr = max(old_lr * self.factor, self.min_lr)
+            optimizer.learning_rate = new_lr
+            if self.verbose > 0:
+                _print(f"\nEpoch {epoch + 1}: ReduceLROnPlateau reducing learning rate to {new_lr}.")
+            self.cooldown_counter = self.cooldown
+            self.wait = 0
+
+
+# ------------------------------------------------------------- other callbacks
+
+
+class LearningRateScheduler(Callback):
+    """Set the learning rate at the start of each epoch to ``schedule(epoch, lr)``.
+
+    ``schedule`` takes the 0-based epoch and the current rate (a float) and
+    returns the new rate, a Python or numpy float.  A Keras 2 style
+    ``schedule(epoch)`` also works: it is called when the two-argument call
+    raises TypeError.  ``verbose > 0`` prints ``Epoch n:
+    LearningRateScheduler setting learning rate to lr.``  Each epoch's logs
+    (and so the History) get ``learning_rate``.
+    """
+
+    def __init__(self, schedule, verbose=0):
+        super().__init__()
+        if not callable(schedule):
+            raise TypeError(f"`schedule` must be a function schedule(epoch, lr) -> float; "
+                            f"received {schedule!r}.")
+        self.schedule = schedule
+        self.verbose = verbose
+
+    def on_epoch_begin(self, epoch, logs=None):
+        optimizer = self.model.optimizer
+        if not hasattr(optimizer, "learning_rate"):
+            raise ValueError('Optimizer must have a "learning_rate" attribute.')
+        try:
+            learning_rate = self.schedule(epoch, float(optimizer.learning_rate))
+        except TypeError:  # Keras 2's one-argument schedule(epoch)
+            learning_rate = self.schedule(epoch)
+        if not isinstance(learning_rate, (float, numpy.floating)):
+            raise ValueError(f"The output of the `schedule` function should be a float. Got: "
+                             f"{learning_rate!r} of type {type(learning_rate).__name__} at epoch {epoch}.")
+        optimizer.learning_rate = learning_rate
+        if self.verbose > 0:
+            _print(f"\nEpoch {epoch + 1}: LearningRateScheduler setting learning rate to {learning_rate}.")
+
+    def on_epoch_end(self, epoch, logs=None):
+        if logs is not None:
+            logs["learning_rate"] = float(self.model.optimizer.learning_rate)
+
+
+class CSVLogger(Callback):
+    """Write one CSV row per epoch: ``epoch`` (0-based) then the logs, keys sorted.
+
+    The columns are fixed at the first epoch.  As in Keras 3, when that
+    epoch has no ``val_*`` keys a ``val_`` column is reserved for every key
+    (filled with ``NA`` while there is no validation); any other missing
+    value is also written ``NA``.  Rows use Python's ``csv`` excel dialect
+    with ``separator`` (lines end in ``\\r\\n``, like Keras's files).  With
+    ``append=True`` rows go after an existing file's, and the header is
+    written only if the file is empty.  The file is closed at train end.
+    """
+
+    def __init__(self, filename, separator=",", append=False):
+        super().__init__()
+        self.filename = os.fspath(filename)
+        self.sep = separator
+        self.append = append
+        self.keys = None
+        self.writer = None
+        self.csv_file = None
+        self.append_header = True
+
+    def on_train_begin(self, logs=None):
+        self.append_header = True
+        if self.append and os.path.exists(self.filename):
+            with open(self.filename) as existing:
+                self.append_header = not existing.readline()
+        self._close()
+        self.csv_file = open(self.filename, "a" if self.append else "w", newline="")
+        self.keys = None
+
+    def on_epoch_end(self, epoch, logs=None):
+        logs = logs or {}
+        if self.keys is None:
+            self.keys = sorted(logs)
+            if self.keys and not any(key.startswith("val_") for key in self.keys):
+                # Reserve the columns of a validation that starts later (validation_freq > 1).
+                self.keys += ["val_" + key for key in self.keys]
+        if self.writer is None:
+            self.writer = csv.writer(self.csv_file, dialect="excel", delimiter=self.sep)
+            if self.append_header:
+                self.writer.writerow(["epoch"] + self.keys)
+        self.writer.writerow([epoch] + [_csv_value(logs.get(key, "NA")) for key in self.keys])
+        self.csv_file.flush()
+
+    def on_train_end(self, logs=None):
+        self._close()
+
+    def _close(self):
+        if self.csv_file is not None and not self.csv_file.closed:
+            self.csv_file.close()
+        self.writer = None
+
+
+def _csv_value(value):
+    """A log value as one CSV field: lists and arrays (several thresholds) as ``[a, b]``."""
+    if isinstance(value, str) or numpy.ndim(value) == 0:
+        return value
+    return "[" + ", ".join(map(str, numpy.ravel(value))) + "]"
+
+
+class TerminateOnNaN(Callback):
+    """Stop training as soon as a batch's running ``loss`` is NaN or infinite.
+
+    Prints ``Batch n: Invalid loss, terminating training`` and sets
+    ``model.stop_training``, so the epoch ends and ``on_train_end`` runs.
+    With ``raise_error=True`` it raises RuntimeError instead, leaving the
+    other callbacks' ``on_train_end`` uncalled.
+    """
+
+    def __init__(self, raise_error=False):
+        super().__init__()
+        self.raise_error = raise_error
+
+    def on_train_batch_end(self, batch, logs=None):
+        loss = (logs or {}).get("loss")
+        if loss is None or numpy.all(numpy.isfinite(loss)):
+            return
+        if self.raise_error:
+            raise RuntimeError(f"NaN or Inf loss encountered at batch {batch}. Loss value: {loss}. "
+                               "Terminating training immediately.")
+        _print(f"Batch {batch}: Invalid loss, terminating training")
+        self.model.stop_training = True
+
+
+class LambdaCallback(Callback):
+    """A callback made of plain functions, one per hook, called with the hook's arguments.
+
+    ``on_epoch_begin(epoch, logs)``, ``on_epoch_end(epoch, logs)``,
+    ``on_train_begin(logs)``, ``on_train_end(logs)``,
+    ``on_train_batch_begin(batch, logs)``, ``on_train_batch_end(batch, logs)``;
+    any other hook (``on_test_end=...``, ``on_batch_end=...``) by keyword.
+    """
+
+    def __init__(self, on_epoch_begin=None, on_epoch_end=None, on_train_begin=None, on_train_end=None,
+                 on_train_batch_begin=None, on_train_batch_end=None, **kwargs):
+        super().__init__()
+        unknown = sorted(set(kwargs) - set(_HOOKS))
+        if unknown:
+            raise TypeError(f"LambdaCallback() got unexpected keyword argument(s): {', '.join(unknown)}. "
+                            f"Expected hook names: {', '.join(_HOOKS)}.")
+        functions = dict(on_epoch_begin=on_epoch_begin, on_epoch_end=on_epoch_end,
+                         on_train_begin=on_train_begin, on_train_end=on_train_end,
+                         on_train_batch_begin=on_train_batch_begin,
+                         on_train_batch_end=on_train_batch_end, **kwargs)
+        for hook, function in functions.items():
+            if function is None:
+                continue
+            if not callable(function):
+                raise TypeError(f"LambdaCallback: `{hook}` must be a function; received {function!r}.")
+            # An instance attribute, which CallbackList sees as an override.
+            setattr(self, hook, function)

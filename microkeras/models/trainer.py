@@ -8,6 +8,7 @@ place.  Metrics, callbacks and the progress bar run on concrete numpy values
 outside the trace.  ``evaluate`` and ``predict`` never trace.
 """
 
+import itertools
 import numbers
 
 import numpy
@@ -17,7 +18,8 @@ from microkeras import activations, losses, ops, optimizers
 from microkeras import callbacks as callbacks_module
 from microkeras import metrics as metrics_module
 from microkeras.layers.layer import swap
-from microkeras.models import data_adapter
+from microkeras.models import data_adapter, data_checks
+from microkeras.utils.sequence import Sequence
 
 # Keras 3 compile() arguments that only steer its compilers; they change nothing here.
 _NO_EFFECT_COMPILE_ARGS = ("run_eagerly", "steps_per_execution", "jit_compile", "auto_scale_loss")
@@ -37,6 +39,7 @@ class Trainer:
         self.history = None
         self._compiled_loss = None
         self._metrics = []
+        self._step_ready = False
         self._loss_tracker = metrics_module.Mean(name="loss")
 
     # ------------------------------------------------------------------ compile
@@ -87,6 +90,7 @@ class Trainer:
         self._metrics_key = None
         self._sample_weight_mode = sample_weight_mode
         self._target_tensors = target_tensors
+        self._step_ready = False
         self.compiled = True
 
     def _single_output(self, value, argument):
@@ -140,17 +144,28 @@ class Trainer:
             metric.reset_state()
 
     def _build_metrics(self, y_shape, y_pred_shape):
-        """Resolve the metric specs for these label/output shapes (``'accuracy'`` depends on them)."""
+        """Resolve the metric specs for these label/output shapes (``'accuracy'`` depends on them).
+
+        Names follow Keras 3: a repeated name gets ``_1``, ``_2``...; a
+        weighted metric whose name is taken becomes ``weighted_<name>``.
+        """
         key = (len(y_shape), y_shape[-1:], y_pred_shape[-1:])
         if self._metrics_key == key:
             return
-        built = [(self._make_metric(s, y_shape, y_pred_shape), False) for s in self._metric_specs]
-        names = {m.name for m, _ in built}
-        for spec in self._weighted_specs:
-            metric = self._make_metric(spec, y_shape, y_pred_shape)
-            if metric.name in names:
-                metric.name = "weighted_" + metric.name
-            built.append((metric, True))
+        taken = {"loss"}
+        built = []
+        for specs, weighted in ((self._metric_specs, False), (self._weighted_specs, True)):
+            for spec in specs:
+                metric = self._make_metric(spec, y_shape, y_pred_shape)
+                name = metric.name
+                if name in taken and weighted:
+                    name = "weighted_" + name
+                base, count = name, 1
+                while name in taken:
+                    name, count = f"{base}_{count}", count + 1
+                metric.name = name
+                taken.add(name)
+                built.append((metric, weighted))
         self._metrics = [m for m, _ in built]
         self._metric_weighted = [w for _, w in built]
         self._metrics_key = key
@@ -179,6 +194,8 @@ class Trainer:
 
     def train_step(self, x, y, sample_weight=None):
         """One optimization step on a batch; returns ``(loss, y_pred)`` as arrays."""
+        if not self._step_ready:
+            self._prepare_step()
         grads, (loss, outputs) = self._grad_fn(self._params, x, y, sample_weight)
         self.optimizer.apply(grads, self._params)
         for index, constraint in self._constraints:
@@ -220,6 +237,7 @@ class Trainer:
         self._step_slots = slots + [slot for slot, _ in overrides]
         self._step_overrides = [value for _, value in overrides]
         self._grad_fn = grad_and_aux(self._loss_fn)
+        self._step_ready = True
 
     def _choose_loss_path(self):
         """Fuse a final softmax into categorical crossentropy when that gives Keras's numbers.
@@ -242,60 +260,83 @@ class Trainer:
             validation_batch_size=None, validation_freq=1, **kwargs):
         """Train the model for ``epochs`` epochs; return a :class:`~microkeras.callbacks.History`.
 
-        Every argument is checked before any weight changes; see
-        ``docs/getting-started.md`` for each argument's Keras semantics.
+        ``x`` may be an array (or a one-element list, or a dict keyed by the
+        input name), a :class:`~microkeras.utils.Sequence`, or any iterator
+        yielding ``(x, y)`` or ``(x, y, sample_weight)``.  Every argument is
+        checked before any weight changes; ``docs/training-arguments.md``
+        gives each argument's Keras semantics.
         """
         self._check_compiled("fit")
         _reject_unknown(kwargs, "fit", _NO_EFFECT_FIT_ARGS)
         verbose = _check_verbose(verbose)
-        batch_size = data_adapter.resolve_batch_size(batch_size)
         epochs = _check_int(epochs, "epochs", minimum=0)
         initial_epoch = _check_int(initial_epoch, "initial_epoch", minimum=0)
         validation_freq = _check_int(validation_freq, "validation_freq", minimum=1)
         if shuffle not in (True, False, "batch"):
             raise ValueError(f"`shuffle` must be True, False or 'batch'; received {shuffle!r}.")
-        for name, value in (("steps_per_epoch", steps_per_epoch), ("validation_steps", validation_steps)):
-            if value is not None:
-                raise NotImplementedError(f"`{name}` is not supported yet by microkeras; pass arrays "
-                                          "and let each epoch cover them once.")
-        if y is None and self._target_tensors is not None:
-            y = self._target_tensors
-        x, y, sample_weight = self._check_data(x, y, sample_weight, class_weight)
+        steps_per_epoch = data_adapter.resolve_steps(steps_per_epoch, "steps_per_epoch")
+        validation_steps = data_adapter.resolve_steps(validation_steps, "validation_steps")
+        if validation_batch_size is not None:
+            data_adapter.resolve_batch_size(validation_batch_size, "validation_batch_size")
+        if data_adapter.is_generator_like(x):
+            if validation_split:
+                raise ValueError("`validation_split` needs arrays; with a generator or Sequence pass "
+                                 "`validation_data` instead.")
+            train = self._data_adapter(x, y, sample_weight, batch_size, shuffle, steps_per_epoch)
+            if class_weight is not None and not isinstance(class_weight, dict):
+                data_checks.check_class_weight(class_weight, 0)
+        else:
+            if y is None and self._target_tensors is not None:
+                y = self._target_tensors
+            x, y, sample_weight = self._arrays(x, y, sample_weight)
+            val_arrays = None
+            if validation_data is None and validation_split:
+                (x, y, sample_weight), val_arrays = data_adapter.train_validation_split(
+                    (x, y, sample_weight), validation_split)
+            sample_weight = self._weights_for(y, sample_weight, class_weight, "")
+            train = data_adapter.ArrayAdapter(x, y, sample_weight, data_adapter.resolve_batch_size(batch_size),
+                                              shuffle, steps_per_epoch)
+            class_weight = None  # already folded into sample_weight
         if validation_data is not None:
-            val = self._check_validation_data(validation_data)
+            val = self._validation_adapter(validation_data, validation_batch_size or batch_size, validation_steps)
         elif validation_split:
-            (x, y, sample_weight), val = data_adapter.train_validation_split((x, y, sample_weight),
-                                                                              validation_split)
+            val = data_adapter.ArrayAdapter(*val_arrays, data_adapter.resolve_batch_size(
+                validation_batch_size or batch_size))
         else:
             val = None
-        validation_batch_size = data_adapter.resolve_batch_size(
-            validation_batch_size or batch_size, "validation_batch_size")
 
-        self._build_metrics(y.shape, self.output_shape)
-        batches = data_adapter.ArrayBatches(x, y, sample_weight, batch_size, shuffle)
         callback_list = callbacks_module.CallbackList(
             callbacks, add_history=True, add_progbar=verbose != 0, model=self,
-            verbose=verbose, epochs=epochs, steps=batches.num_batches)
-        self._prepare_step()
+            verbose=verbose, epochs=epochs, steps=train.num_batches)
         self.stop_training = False
+        self._step_ready = False
         callback_list.on_train_begin()
         logs = {}
         for epoch in range(initial_epoch, epochs):
             self.reset_metrics()
             callback_list.on_epoch_begin(epoch)
-            for step, (xb, yb, swb) in enumerate(batches):
+            steps_done = 0
+            for step, (xb, yb, swb) in enumerate(self._batches(train, "x", class_weight)):
                 callback_list.on_train_batch_begin(step)
                 loss, y_pred = self.train_step(xb, yb, swb)
                 logs = self._update_metrics(loss, yb, y_pred, swb)
                 callback_list.on_train_batch_end(step, logs)
+                steps_done = step + 1
                 if self.stop_training:
                     break
+            if steps_done == 0:  # an iterator that has run dry
+                data_adapter.warn_ran_out(steps_per_epoch, epochs)
+                break
+            if callback_list.params["steps"] is None:  # now known, for the next epochs' bars
+                callback_list.params["steps"] = steps_done
             logs = self._logs()
             if val is not None and (epoch + 1) % validation_freq == 0:
-                val_logs = self._run_evaluation(*val, validation_batch_size, callback_list)
-                logs.update({"val_" + name: value for name, value in val_logs.items()})
-                logs = dict(sorted(logs.items()))
+                val_logs = self._run_evaluation(val, validation_steps, callback_list)
+                logs = dict(sorted({**logs, **{"val_" + k: v for k, v in val_logs.items()}}.items()))
             callback_list.on_epoch_end(epoch, logs)
+            if getattr(train, "ran_out", False):
+                data_adapter.warn_ran_out(steps_per_epoch, epochs)
+                break
             if self.stop_training:
                 break
         callback_list.on_train_end(logs)
@@ -311,89 +352,103 @@ class Trainer:
         """Current values of the loss and metrics, sorted by name as Keras 3 reports them."""
         return dict(sorted((m.name, m.result()) for m in self.metrics))
 
-    # ---------------------------------------------------------------- checking
+    # -------------------------------------------------------------------- data
     def _check_compiled(self, method):
         if not self.compiled:
             raise RuntimeError(f"You must call compile() before {method}().")
         if self._compiled_loss is None and method != "predict":
             raise ValueError(f"No loss to compute in {method}(): pass `loss` to compile().")
 
-    def _check_data(self, x, y, sample_weight, class_weight, prefix=""):
-        """Validate one data set against the model and the loss; return arrays ready to batch."""
-        x = data_adapter.check_array(x, prefix + "x")
-        y = data_adapter.check_array(y, prefix + "y")
+    @property
+    def input_names(self):
+        first = self._layers[0] if self._layers else None
+        return [first.name] if first is not None else []
+
+    def _x_array(self, x, argument):
+        """``x`` as one array that fits the model's input (the model is built for it if needed)."""
+        x = data_adapter.check_array(data_adapter.single(x, self.input_names, argument), argument)
+        if not self.built:
+            self.build((None,) + x.shape[1:])
+        else:
+            data_checks.check_input_shape(x, self._build_input_shape[1:], argument)
+        return x
+
+    def _arrays(self, x, y, sample_weight, prefix=""):
+        """Validate one data set of arrays against the model and the loss; return it ready to batch."""
+        x = self._x_array(x, prefix + "x")
+        y = data_adapter.check_array(data_adapter.single(y, self.output_names, prefix + "y"), prefix + "y")
         sample_weight = data_adapter.check_array(sample_weight, prefix + "sample_weight", allow_none=True)
         data_adapter.check_lengths(**{prefix + "x": x, prefix + "y": y, prefix + "sample_weight": sample_weight})
         if len(x) == 0:
             raise ValueError(f"`{prefix}x` is empty: there is nothing to train or evaluate on.")
-        self._check_input_shape(x, prefix + "x")
-        y = self._check_targets(y, prefix + "y")
+        y = data_checks.check_targets(y, self.output_shape, self._compiled_loss, prefix + "y")
         data_adapter.check_finite(x, prefix + "x")
         data_adapter.check_finite(y, prefix + "y")
+        self._build_metrics(y.shape, self.output_shape)
+        return x, y, sample_weight
+
+    def _weights_for(self, y, sample_weight, class_weight, prefix):
+        """Sample weights from ``sample_weight`` or ``class_weight`` (not both), validated."""
         if class_weight is not None:
             if sample_weight is not None:
                 raise ValueError("Pass either `class_weight` or `sample_weight`, not both (Keras 3 rule).")
-            sample_weight = _class_weights_to_sample_weights(y, class_weight)
+            sparse = losses.is_sparse(self._compiled_loss)
+            data_checks.check_class_weight(class_weight, max(self.output_shape[-1], 2))
+            sample_weight = data_checks.class_weights_to_sample_weights(y, class_weight, sparse)
         if sample_weight is not None:
             data_adapter.check_finite(sample_weight, prefix + "sample_weight")
-            self._check_sample_weight(sample_weight, y, prefix + "sample_weight")
-        return x, y, sample_weight
+            sample_weight = data_checks.check_sample_weight(sample_weight, self.output_shape, len(y),
+                                                            self._sample_weight_mode, prefix + "sample_weight")
+        return sample_weight
 
-    def _check_validation_data(self, validation_data):
+    def _data_adapter(self, x, y, sample_weight, batch_size, shuffle, steps, argument="x"):
+        """An adapter for a generator or Sequence ``x``, after rejecting what it cannot take."""
+        for name, value in (("y", y), ("sample_weight", sample_weight), ("batch_size", batch_size)):
+            if value is not None:
+                raise ValueError(f"`{name}` must not be given when `{argument}` is a generator or Sequence: "
+                                 f"it yields its own batches (x, y) or (x, y, sample_weight).")
+        if isinstance(x, Sequence):
+            return data_adapter.SequenceAdapter(x, shuffle, steps)
+        return data_adapter.GeneratorAdapter(x, steps)
+
+    def _validation_adapter(self, validation_data, batch_size, steps):
+        """An adapter for ``validation_data``: a generator, a Sequence, or ``(x, y[, sample_weight])``."""
+        if data_adapter.is_generator_like(validation_data):
+            if steps is None and not isinstance(validation_data, Sequence):
+                raise ValueError("`validation_steps` is required when `validation_data` is a generator or "
+                                 "iterator: it says how many batches to validate on each epoch (a "
+                                 "generator cannot be restarted).")
+            return self._data_adapter(validation_data, None, None, None, False,
+                                      steps if not isinstance(validation_data, Sequence) else None,
+                                      "validation_data")
         if not isinstance(validation_data, (tuple, list)) or len(validation_data) not in (2, 3):
+            length = f" of length {len(validation_data)}" if hasattr(validation_data, "__len__") else ""
             raise ValueError("`validation_data` must be a tuple (x_val, y_val) or (x_val, y_val, "
-                             f"val_sample_weight); received {type(validation_data).__name__}"
-                             f"{' of length %d' % len(validation_data) if hasattr(validation_data, '__len__') else ''}.")
+                             f"val_sample_weight), or a generator; received {type(validation_data).__name__}"
+                             f"{length}.")
         x_val, y_val, sw_val = (tuple(validation_data) + (None,))[:3]
-        return self._check_data(x_val, y_val, sw_val, None, prefix="validation_data: ")
+        x_val, y_val, sw_val = self._arrays(x_val, y_val, sw_val, prefix="validation_data: ")
+        sw_val = self._weights_for(y_val, sw_val, None, "validation_data: ")
+        adapter = data_adapter.ArrayAdapter(x_val, y_val, sw_val, data_adapter.resolve_batch_size(batch_size))
+        if steps is not None and steps > adapter.num_batches:
+            raise ValueError(f"validation_steps={steps} asks for more batches than the validation data has: "
+                             f"{len(x_val)} samples make {adapter.num_batches} batches of "
+                             f"{adapter.batch_size}. Lower validation_steps or pass more validation data.")
+        return adapter
 
-    def _check_input_shape(self, x, argument):
-        """Build the model for ``x`` if needed; otherwise check ``x`` fits its input."""
-        if not self.built:
-            self.build((None,) + x.shape[1:])
-            return
-        expected = self._build_input_shape[1:]
-        if len(expected) != x.ndim - 1 or any(e is not None and e != d for e, d in zip(expected, x.shape[1:])):
-            raise ValueError(f"`{argument}` has shape {x.shape}, but the model expects inputs of shape "
-                             f"{(None,) + tuple(expected)} (one sample is {tuple(expected)}).")
+    def _batches(self, adapter, argument, class_weight=None):
+        """One epoch of checked ``(x, y, sample_weight)`` batches from ``adapter``."""
+        if isinstance(adapter, data_adapter.ArrayAdapter):
+            return adapter.epoch()
+        return (self._checked_batch(batch, argument, class_weight) for batch in adapter.epoch())
 
-    def _check_targets(self, y, argument):
-        """Check labels against the model output and the loss; cast them for the loss."""
-        out_shape = self.output_shape
-        loss_name = _loss_name(self._compiled_loss)
-        units = out_shape[-1]
-        if losses.is_sparse(self._compiled_loss):
-            if y.ndim not in (len(out_shape) - 1, len(out_shape)) or (y.ndim == len(out_shape) and y.shape[-1] != 1):
-                raise ValueError(
-                    f"`{argument}` has shape {y.shape}, but {loss_name} expects integer class ids of shape "
-                    f"{(len(y),) + tuple(out_shape[1:-1])} or with a trailing 1. For one-hot labels use "
-                    "loss='categorical_crossentropy'.")
-            if not numpy.all(numpy.equal(numpy.mod(y, 1), 0)) or y.min() < 0 or y.max() >= units:
-                raise ValueError(f"`{argument}` must hold integer class ids in [0, {units}) for {loss_name} "
-                                 f"(the model has {units} output units); received values from {y.min()} "
-                                 f"to {y.max()}.")
-            return y.astype(numpy.int32) if y.dtype.kind == "f" else y
-        if y.ndim == len(out_shape) - 1 and out_shape[-1] == 1:
-            y = y.reshape(y.shape + (1,))
-        if tuple(y.shape[1:]) != tuple(out_shape[1:]):
-            hint = ""
-            if units > 1 and (y.ndim == 1 or y.shape[-1] == 1) and numpy.all(numpy.mod(y, 1) == 0):
-                hint = (" The labels look like integer class ids: use loss='sparse_categorical_crossentropy', "
-                        "or one-hot encode them (e.g. numpy.eye(num_classes)[y]).")
-            else:
-                hint = (f" The last layer has {units} units; it must have as many as y has columns "
-                        f"({y.shape[-1] if y.ndim > 1 else 1}).")
-            raise ValueError(f"`{argument}` has shape {y.shape}, but the model's output has shape "
-                             f"{out_shape} and {loss_name} needs targets of the same shape.{hint}")
-        return data_adapter.cast(y) if y.dtype.kind == "f" else y.astype(numpy.float32)
-
-    def _check_sample_weight(self, sample_weight, y, argument):
-        if sample_weight.ndim == 1:
-            return
-        if sample_weight.ndim == 2 and y.ndim >= 3 and sample_weight.shape[1] == y.shape[1]:
-            return
-        raise ValueError(f"`{argument}` must have shape ({len(y)},) or, for per-timestep weights, "
-                         f"({len(y)}, timesteps); received {sample_weight.shape} for y of shape {y.shape}.")
+    def _checked_batch(self, batch, argument, class_weight):
+        x, y, sample_weight = data_adapter.unpack_batch(batch, f"`{argument}`")
+        if y is None:
+            raise ValueError(f"`{argument}` yielded a batch without targets; training and evaluation need "
+                             "(x, y) or (x, y, sample_weight).")
+        x, y, sample_weight = self._arrays(x, y, sample_weight, prefix=f"{argument} batch: ")
+        return x, y, self._weights_for(y, sample_weight, class_weight, f"{argument} batch: ")
 
     # ---------------------------------------------------------------- evaluate
     def evaluate(self, x=None, y=None, batch_size=None, verbose="auto", sample_weight=None, steps=None,
@@ -402,26 +457,25 @@ class Trainer:
         self._check_compiled("evaluate")
         _reject_unknown(kwargs, "evaluate", _NO_EFFECT_FIT_ARGS)
         verbose = _check_verbose(verbose)
-        batch_size = data_adapter.resolve_batch_size(batch_size)
-        if steps is not None:
-            raise NotImplementedError("`steps` is not supported yet by microkeras for arrays.")
-        x, y, sample_weight = self._check_data(x, y, sample_weight, None)
-        steps = -(-len(x) // batch_size)
+        steps = data_adapter.resolve_steps(steps, "steps")
+        if data_adapter.is_generator_like(x):
+            adapter = self._data_adapter(x, y, sample_weight, batch_size, False, steps)
+        else:
+            x, y, sample_weight = self._arrays(x, y, sample_weight)
+            sample_weight = self._weights_for(y, sample_weight, None, "")
+            adapter = data_adapter.ArrayAdapter(x, y, sample_weight, data_adapter.resolve_batch_size(batch_size))
+        total = _known_steps(adapter.num_batches, steps)
         callback_list = callbacks_module.CallbackList(callbacks, add_progbar=verbose != 0, model=self,
-                                                      verbose=verbose, epochs=1, steps=steps)
-        logs = self._run_evaluation(x, y, sample_weight, batch_size, callback_list)
-        if return_dict:
-            return logs
-        values = [logs[name] for name in self.metrics_names]
-        return values[0] if len(values) == 1 else values
+                                                      verbose=verbose, epochs=1, steps=total)
+        logs = self._run_evaluation(adapter, steps, callback_list)
+        return self._format_logs(logs, return_dict)
 
-    def _run_evaluation(self, x, y, sample_weight, batch_size, callback_list):
+    def _run_evaluation(self, adapter, steps, callback_list):
         """The test loop shared by evaluate and fit's validation: forward only, no tracing."""
         self.reset_metrics()
-        self._build_metrics(y.shape, self.output_shape)
         callback_list.on_test_begin()
         logs = {}
-        for step, (xb, yb, swb) in enumerate(data_adapter.ArrayBatches(x, y, sample_weight, batch_size)):
+        for step, (xb, yb, swb) in enumerate(itertools.islice(self._batches(adapter, "validation_data"), steps)):
             callback_list.on_test_batch_begin(step)
             loss, y_pred = self.test_step(xb, yb, swb)
             logs = self._update_metrics(loss, yb, y_pred, swb)
@@ -446,55 +500,60 @@ class Trainer:
         """Model outputs for ``x``, computed in batches and returned as one float32 array."""
         _reject_unknown(kwargs, "predict", _NO_EFFECT_FIT_ARGS)
         verbose = _check_verbose(verbose)
-        batch_size = data_adapter.resolve_batch_size(batch_size)
-        if steps is not None:
-            raise NotImplementedError("`steps` is not supported yet by microkeras for arrays.")
-        x = data_adapter.check_array(x, "x")
-        self._check_input_shape(x, "x")
-        batches = data_adapter.ArrayBatches(x, batch_size=batch_size)
+        steps = data_adapter.resolve_steps(steps, "steps")
+        if data_adapter.is_generator_like(x):
+            adapter = self._data_adapter(x, None, None, batch_size, False, steps)
+            batches = (self._x_array(_inputs_of(batch), "x") for batch in adapter.epoch())
+            size = None
+        else:
+            x = self._x_array(x, "x")
+            adapter = data_adapter.ArrayAdapter(x, batch_size=data_adapter.resolve_batch_size(batch_size))
+            batches = (xb for xb, _, _ in adapter.epoch())
+            size = len(x)
         callback_list = callbacks_module.CallbackList(callbacks, add_progbar=verbose != 0, model=self,
-                                                      verbose=verbose, epochs=1, steps=batches.num_batches)
+                                                      verbose=verbose, epochs=1,
+                                                      steps=_known_steps(adapter.num_batches, steps))
         callback_list.on_predict_begin()
-        outputs = None
-        for step, (xb, _, _) in enumerate(batches):
+        outputs, filled = [], 0
+        for step, xb in enumerate(itertools.islice(batches, steps)):
             callback_list.on_predict_batch_begin(step)
             batch_out = self(xb, training=False)
-            if outputs is None:
-                outputs = numpy.empty((len(x),) + batch_out.shape[1:], dtype=batch_out.dtype)
-            start = step * batch_size
-            outputs[start:start + len(batch_out)] = batch_out
+            if size is None:
+                outputs.append(batch_out)
+            else:
+                if not outputs:  # one preallocated array instead of a final concatenate
+                    outputs.append(numpy.empty((size,) + batch_out.shape[1:], dtype=batch_out.dtype))
+                outputs[0][filled:filled + len(batch_out)] = batch_out
+            filled += len(batch_out)
             callback_list.on_predict_batch_end(step, {"outputs": batch_out})
         callback_list.on_predict_end()
-        return outputs
+        if not outputs:
+            raise ValueError("predict() received no data: `x` produced no batches.")
+        return outputs[0][:filled] if size is not None else numpy.concatenate(outputs)
 
     # ---------------------------------------------------------------- on_batch
-    def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None, return_dict=False,
-                       reset_metrics=True):
-        """One step on one batch; returns the loss (and metrics) of that batch."""
+    def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None, return_dict=False):
+        """One training step on one batch; returns that batch's loss (and metrics)."""
         self._check_compiled("train_on_batch")
-        x, y, sample_weight = self._check_data(x, y, sample_weight, class_weight)
-        self._prepare_step()
-        self._build_metrics(y.shape, self.output_shape)
-        if reset_metrics:
-            self.reset_metrics()
+        x, y, sample_weight = self._arrays(x, y, sample_weight)
+        sample_weight = self._weights_for(y, sample_weight, class_weight, "")
+        self._step_ready = False
+        self.reset_metrics()
         loss, y_pred = self.train_step(x, y, sample_weight)
         return self._format_logs(self._update_metrics(loss, y, y_pred, sample_weight), return_dict)
 
-    def test_on_batch(self, x, y=None, sample_weight=None, return_dict=False, reset_metrics=True):
+    def test_on_batch(self, x, y=None, sample_weight=None, return_dict=False):
         """Loss (and metrics) of one batch, without training."""
         self._check_compiled("test_on_batch")
-        x, y, sample_weight = self._check_data(x, y, sample_weight, None)
-        self._build_metrics(y.shape, self.output_shape)
-        if reset_metrics:
-            self.reset_metrics()
+        x, y, sample_weight = self._arrays(x, y, sample_weight)
+        sample_weight = self._weights_for(y, sample_weight, None, "")
+        self.reset_metrics()
         loss, y_pred = self.test_step(x, y, sample_weight)
         return self._format_logs(self._update_metrics(loss, y, y_pred, sample_weight), return_dict)
 
     def predict_on_batch(self, x):
         """Model outputs for one batch, as a float32 array."""
-        x = data_adapter.check_array(x, "x")
-        self._check_input_shape(x, "x")
-        return numpy.asarray(self(x, training=False))
+        return numpy.asarray(self(self._x_array(x, "x"), training=False))
 
     def _format_logs(self, logs, return_dict):
         if return_dict:
@@ -503,12 +562,19 @@ class Trainer:
         return values[0] if len(values) == 1 else values
 
 
+def _inputs_of(batch):
+    """The ``x`` of what a predict generator yields: ``x``, ``(x,)`` or ``(x, y, ...)``."""
+    return batch[0] if isinstance(batch, tuple) else batch
+
+
+def _known_steps(num_batches, steps):
+    if num_batches is None:
+        return steps
+    return num_batches if steps is None else min(num_batches, steps)
+
+
 def _identity(x):
     return x
-
-
-def _loss_name(loss):
-    return getattr(loss, "name", None) or type(loss).__name__
 
 
 def _reject_unknown(kwargs, method, allowed=()):
@@ -529,18 +595,3 @@ def _check_int(value, argument, minimum):
     if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
         raise ValueError(f"`{argument}` must be an integer >= {minimum}; received {value!r}.")
     return int(value)
-
-
-def _class_weights_to_sample_weights(y, class_weight):
-    """Per-sample weights from ``{class_index: weight}`` (one-hot labels are argmaxed)."""
-    if not isinstance(class_weight, dict):
-        raise TypeError(f"`class_weight` must be a dict {{class_index: weight}}; received {class_weight!r}.")
-    for key in class_weight:
-        if isinstance(key, bool) or not isinstance(key, numbers.Integral):
-            raise ValueError(f"`class_weight` keys must be integer class indices; received key {key!r}.")
-    classes = y.argmax(axis=-1) if y.ndim > 1 and y.shape[-1] > 1 else y.reshape(len(y), -1)[:, 0]
-    classes = numpy.rint(classes).astype(numpy.int64)
-    table = numpy.ones(max(int(classes.max()) + 1, max(class_weight) + 1), dtype=numpy.float32)
-    for key, weight in class_weight.items():
-        table[key] = weight
-    return table[classes]
