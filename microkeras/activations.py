@@ -39,6 +39,8 @@ def relu(x, negative_slope=0.0, max_value=None, threshold=0.0):
     below it the output is ``negative_slope * (x - threshold)``.  At exactly
     ``threshold`` the gradient is ``negative_slope`` (0 by default), as in TF.
     """
+    if negative_slope == 0.0 and max_value is None and threshold == 0.0:
+        return ops.relu(x)  # the common case: one traced operation
     # `+ 0.0` turns the -0.0 that negative inputs give into the 0.0 of max(x, 0).
     y = x * (x > threshold) + 0.0
     if max_value is not None:

@@ -377,10 +377,12 @@ class EarlyStopping(MonitorCallback):
         self.verbose = verbose
         self.baseline = baseline
         self.restore_best_weights = restore_best_weights
-        self.on_train_begin()
+        self._reset()
 
     def on_train_begin(self, logs=None):
-        # Reset here, so one instance can serve several fit() calls.
+        self._reset()  # so one instance can serve several fit() calls
+
+    def _reset(self):
         self.wait = 0
         self.stopped_epoch = 0
         self.best = None
@@ -458,9 +460,12 @@ class ReduceLROnPlateau(MonitorCallback):
         self.cooldown = _check_count(cooldown, "cooldown")
         self.min_lr = min_lr
         self.verbose = verbose
-        self.on_train_begin()
+        self._reset()
 
     def on_train_begin(self, logs=None):
+        self._reset()
+
+    def _reset(self):
         self.best = None
         self.wait = 0
         self.cooldown_counter = 0

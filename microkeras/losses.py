@@ -372,14 +372,15 @@ def reduce_weighted_values(values, sample_weight=None, reduction="sum_over_batch
         values = values * weight
     if reduction in (None, "none") or np.ndim(values) == 0:
         return values
+    if reduction in ("sum_over_batch_size", "mean") and np.size(values):
+        return ops.mean(values)
     total = np.sum(values)
     if reduction == "sum":
         return total
     if reduction == "mean_with_sample_weight" and weight is not None:
         weight_sum = float(numpy.sum(weight))
         return total / weight_sum if weight_sum else total * 0.0
-    size = np.size(values)
-    return total / size if size else total
+    return total
 
 
 # --------------------------------------------------------------------------
@@ -714,6 +715,8 @@ def softmax_fused(loss):
             targets = numpy.asarray(y_true, dtype=logits.dtype)
             if smoothing:
                 targets = targets * (1.0 - smoothing) + smoothing / num_classes
+        if sample_weight is None and loss.reduction in ("sum_over_batch_size", "mean"):
+            return ops.softmax_cross_entropy(logits, targets, mean=True)
         return reduce_weighted_values(ops.softmax_cross_entropy(logits, targets), sample_weight, loss.reduction)
 
     return fused

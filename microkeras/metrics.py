@@ -269,6 +269,16 @@ class Mean(Metric):
         self.reset_state()
 
     def update_state(self, values, sample_weight=None):
+        # Fast paths for what the trainer sends every batch: a scalar loss with the
+        # batch size as its weight, and unweighted per-sample values.
+        if sample_weight is None and isinstance(values, numpy.ndarray) and values.ndim == 1:
+            self.total += float(values.sum(dtype=numpy.float64))
+            self.count += values.shape[0]
+            return
+        if numpy.ndim(values) == 0 and isinstance(sample_weight, (int, float)):
+            self.total += float(values) * sample_weight
+            self.count += sample_weight
+            return
         values, weights = _samplewise(values, sample_weight, numpy.mean)
         self.total += float(numpy.sum(values))
         if weights is not None:

@@ -9,9 +9,12 @@ first-order only and has a finite-difference test in ``tests/test_ops.py``.
 """
 
 import math
+import warnings
 
 import numpy
+from autograd.core import VJPNode, add_outgrads
 from autograd.extend import defvjp, notrace_primitive, primitive
+from autograd.tracer import isbox, new_box, toposort, trace_stack
 
 from microkeras import config
 
@@ -22,9 +25,88 @@ def stop_gradient(x):
     return x
 
 
+def value_and_grads(fun, params, *args):
+    """Differentiate ``fun(params, *args) -> (scalar, aux)`` with respect to each array in ``params``.
+
+    Returns ``(value, aux, grads)`` with ``grads`` a list shaped like
+    ``params``.  The same numbers as ``autograd.grad_and_aux`` on a list, but
+    each parameter is traced as its own root instead of as a list container,
+    so reading ``params[i]`` costs no traced operation, and ``aux`` (which
+    must already be cut from the trace with :func:`stop_gradient`) costs no
+    backward work.
+    """
+    with trace_stack.new_trace() as trace:
+        roots = [VJPNode.new_root() for _ in params]
+        loss, aux = fun([new_box(p, trace, root) for p, root in zip(params, roots)], *args)
+        traced = isbox(loss) and loss._trace == trace
+    if not traced:
+        warnings.warn("Output seems independent of input.")
+        return loss, aux, [numpy.zeros_like(p) for p in params]
+    value, end = loss._value, loss._node
+    position = {root: i for i, root in enumerate(roots)}
+    grads = [None] * len(params)
+    outgrads = {end: (numpy.ones_like(value), False)}
+    for node in toposort(end):
+        outgrad = outgrads.pop(node)[0]
+        if node in position:
+            grads[position[node]] = outgrad
+            continue
+        for parent, ingrad in zip(node.parents, node.vjp(outgrad)):
+            outgrads[parent] = add_outgrads(outgrads.get(parent), ingrad)
+    return value, aux, [numpy.zeros_like(p) if g is None else g for p, g in zip(params, grads)]
+
+
 @primitive
-def softmax_cross_entropy(logits, targets):
-    """Categorical crossentropy of ``softmax(logits)``, per sample (first-order only).
+def affine(x, kernel, bias):
+    """``x @ kernel + bias`` over the last axis of ``x``, as one traced operation (first-order only).
+
+    The workhorse of ``Dense``: one primitive instead of a product and a
+    broadcast sum, with a backward pass of three matrix operations in the
+    input's dtype.
+    """
+    return numpy.dot(x, kernel) + bias
+
+
+def _affine_vjps():
+    def flat(a):
+        return a.reshape(-1, a.shape[-1])
+
+    def wrt_x(ans, x, kernel, bias):
+        return lambda g: numpy.dot(g, kernel.T)
+
+    def wrt_kernel(ans, x, kernel, bias):
+        return lambda g: numpy.dot(flat(x).T, flat(g))
+
+    def wrt_bias(ans, x, kernel, bias):
+        return lambda g: flat(g).sum(axis=0)
+
+    return wrt_x, wrt_kernel, wrt_bias
+
+
+defvjp(affine, *_affine_vjps())
+
+
+@primitive
+def relu(x):
+    """``max(x, 0)``; the gradient is 0 at 0, as in Keras (first-order only)."""
+    return numpy.maximum(x, 0)
+
+
+defvjp(relu, lambda ans, x: lambda g: g * (x > 0))
+
+
+@primitive
+def mean(x):
+    """Mean of all elements in ``x``'s own dtype (autograd's ``np.mean`` VJP upcasts to float64)."""
+    return x.sum(dtype=x.dtype) / x.size
+
+
+defvjp(mean, lambda ans, x: lambda g: numpy.full(x.shape, g / x.size, dtype=x.dtype))
+
+
+@primitive
+def softmax_cross_entropy(logits, targets, mean=False):
+    """Categorical crossentropy of ``softmax(logits)``, per sample or averaged (first-order only).
 
     The value is Keras's formula on probabilities, ``-sum(targets *
     log(clip(p, eps, 1 - eps)))`` over the last axis, computed stably as a
@@ -36,21 +118,41 @@ def softmax_cross_entropy(logits, targets):
     ----------
     logits : float32 array, shape (..., classes)
     targets : float32 array, same shape (one-hot or smoothed labels; not differentiated)
+    mean : bool
+        Return the mean over all samples (one traced operation for the
+        common unweighted loss) instead of the per-sample values.
     """
-    return -numpy.sum(targets * numpy.clip(_log_softmax(logits), _LOG_EPS, _LOG_1M_EPS), axis=-1)
+    log_probs = log_softmax_values(logits)
+    _last_log_softmax[:] = logits, log_probs  # the VJP, made right after, reuses it
+    losses = -numpy.sum(targets * numpy.clip(log_probs, _LOG_EPS, _LOG_1M_EPS), axis=-1)
+    return losses.sum(dtype=losses.dtype) / losses.size if mean else losses
 
 
-def _softmax_cross_entropy_vjp(ans, logits, targets):
-    def vjp(g):
-        probs = numpy.exp(_log_softmax(logits))
-        grad = probs * numpy.sum(targets, axis=-1, keepdims=True) - targets
-        return (numpy.expand_dims(g, -1) * grad).astype(logits.dtype, copy=False)
-    return vjp
+def _softmax_cross_entropy_vjp(ans, logits, targets, mean=False):
+    cached_logits, log_probs = _last_log_softmax
+    if cached_logits is not logits:
+        log_probs = log_softmax_values(logits)
+    _last_log_softmax[:] = None, None
+    grad = numpy.exp(log_probs)
+    grad *= numpy.sum(targets, axis=-1, keepdims=True)
+    grad -= targets
+    if mean:
+        return lambda g: grad * (g / (grad.size // grad.shape[-1]))
+    return lambda g: (g[..., None] * grad).astype(logits.dtype, copy=False)
 
 
-def _log_softmax(x):
+_last_log_softmax = [None, None]
+
+
+def log_softmax_values(x):
+    """Log-softmax over the last axis of a concrete array (not traced), stable for any input."""
     shifted = x - numpy.max(x, axis=-1, keepdims=True)
     return shifted - numpy.log(numpy.sum(numpy.exp(shifted), axis=-1, keepdims=True))
+
+
+def softmax_values(x):
+    """Softmax over the last axis of a concrete array (not traced)."""
+    return numpy.exp(log_softmax_values(x))
 
 
 _LOG_EPS = math.log(config.epsilon())

@@ -79,3 +79,55 @@ def test_sigmoid_and_tanh_saturate_without_warnings():
         numpy.testing.assert_allclose(ops.sigmoid(x), [0, 0, 1, 1], atol=1e-20)
         g = autograd.grad(lambda v: anp.sum(ops.tanh(v)))(x)
     numpy.testing.assert_array_equal(g, 0)
+
+
+def test_softmax_cross_entropy_mean_is_the_average_and_its_gradient():
+    rng = numpy.random.default_rng(3)
+    logits = rng.normal(size=(5, 4))
+    targets = numpy.eye(4)[rng.integers(0, 4, 5)]
+    per_sample = ops.softmax_cross_entropy(logits, targets)
+    assert ops.softmax_cross_entropy(logits, targets, mean=True) == pytest.approx(per_sample.mean())
+    check_gradient(lambda z: ops.softmax_cross_entropy(z, targets, mean=True), logits)
+    assert_float32_backward(lambda z: ops.softmax_cross_entropy(z, targets.astype(numpy.float32), mean=True),
+                            logits.astype(numpy.float32))
+
+
+@pytest.mark.parametrize("with_rank3", [False, True])
+def test_affine_gradients_match_finite_differences(with_rank3):
+    rng = numpy.random.default_rng(4)
+    x = rng.normal(size=(3, 2, 4) if with_rank3 else (3, 4))
+    kernel, bias = rng.normal(size=(4, 5)), rng.normal(size=5)
+    check_gradient(lambda v: ops.affine(v, kernel, bias), x)
+    check_gradient(lambda k: ops.affine(x, k, bias), kernel)
+    check_gradient(lambda b: ops.affine(x, kernel, b), bias)
+    x32, k32, b32 = (a.astype(numpy.float32) for a in (x, kernel, bias))
+    assert ops.affine(x32, k32, b32).dtype == numpy.float32
+    assert_float32_backward(lambda v: anp.sum(ops.affine(v, k32, b32) ** 2), x32)
+    assert_float32_backward(lambda k: anp.sum(ops.affine(x32, k, b32) ** 2), k32)
+    assert_float32_backward(lambda b: anp.sum(ops.affine(x32, k32, b) ** 2), b32)
+
+
+def test_relu_and_mean_primitives():
+    x = numpy.array([[-1.5, 0.5], [2.0, -0.25]])
+    check_gradient(ops.relu, x)
+    check_gradient(ops.mean, x)
+    x32 = x.astype(numpy.float32)
+    assert ops.relu(x32).dtype == numpy.float32 and ops.mean(x32).dtype == numpy.float32
+    assert_float32_backward(lambda v: ops.mean(ops.relu(v)), x32)
+    grad = autograd.grad(lambda v: anp.sum(ops.relu(v)))(numpy.array([0.0, 1.0]))
+    numpy.testing.assert_array_equal(grad, [0.0, 1.0])  # Keras: relu'(0) = 0
+
+
+def test_value_and_grads_matches_autograd_grad_on_a_list():
+    rng = numpy.random.default_rng(5)
+    params = [rng.normal(size=(3, 2)), rng.normal(size=2), rng.normal(size=4)]  # the last one is unused
+
+    def loss(ps):
+        return anp.sum(anp.tanh(anp.dot(numpy.ones((1, 3)), ps[0]) + ps[1]) ** 2)
+
+    value, aux, grads = ops.value_and_grads(lambda ps: (loss(ps), "aux"), params)
+    expected = autograd.grad(loss)(params)
+    assert value == pytest.approx(loss(params)) and aux == "aux"
+    for got, want in zip(grads[:2], expected[:2]):
+        numpy.testing.assert_allclose(got, want)
+    numpy.testing.assert_array_equal(grads[2], numpy.zeros(4))

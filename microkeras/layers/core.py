@@ -7,7 +7,7 @@ import numbers
 import autograd.numpy as np
 import numpy
 
-from microkeras import activations, config, constraints, initializers, regularizers
+from microkeras import activations, config, constraints, initializers, ops, regularizers
 from microkeras.layers.layer import Layer, standardize_shape
 
 
@@ -88,10 +88,9 @@ class Dense(Layer):
                                         name="bias")
 
     def call(self, inputs):
-        outputs = np.dot(inputs, self.kernel)
         if self.use_bias:
-            outputs = outputs + self.bias
-        return self.activation(outputs)
+            return self.activation(ops.affine(inputs, self.kernel, self.bias))
+        return self.activation(np.dot(inputs, self.kernel))
 
     def compute_output_shape(self, input_shape):
         return tuple(input_shape[:-1]) + (self.units,)

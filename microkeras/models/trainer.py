@@ -12,7 +12,6 @@ import itertools
 import numbers
 
 import numpy
-from autograd import grad_and_aux
 
 from microkeras import activations, losses, ops, optimizers
 from microkeras import callbacks as callbacks_module
@@ -196,7 +195,7 @@ class Trainer:
         """One optimization step on a batch; returns ``(loss, y_pred)`` as arrays."""
         if not self._step_ready:
             self._prepare_step()
-        grads, (loss, outputs) = self._grad_fn(self._params, x, y, sample_weight)
+        _, (loss, outputs), grads = ops.value_and_grads(self._loss_fn, self._params, x, y, sample_weight)
         self.optimizer.apply(grads, self._params)
         for index, constraint in self._constraints:
             self._params[index][...] = constraint(self._params[index])
@@ -236,7 +235,6 @@ class Trainer:
         self._step_loss, self._output_activation, overrides = self._choose_loss_path()
         self._step_slots = slots + [slot for slot, _ in overrides]
         self._step_overrides = [value for _, value in overrides]
-        self._grad_fn = grad_and_aux(self._loss_fn)
         self._step_ready = True
 
     def _choose_loss_path(self):
@@ -250,7 +248,7 @@ class Trainer:
         last = self.layers[-1] if self.layers else None
         fused = losses.softmax_fused(self._compiled_loss)
         if fused is not None and getattr(last, "activation", None) is activations.softmax:
-            return fused, activations.softmax, [((vars(last), "activation"), activations.linear)]
+            return fused, ops.softmax_values, [((vars(last), "activation"), activations.linear)]
         return self._compiled_loss, _identity, []
 
     # --------------------------------------------------------------------- fit
