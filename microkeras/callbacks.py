@@ -151,12 +151,12 @@ class History(Callback):
 
     def on_train_begin(self, logs=None):
         self.epoch = []
+        self.model.history = self
 
     def on_epoch_end(self, epoch, logs=None):
         self.epoch.append(epoch)
         for key, value in (logs or {}).items():
             self.history.setdefault(key, []).append(value)
-        self.model.history = self
 
 
 class ProgbarLogger(Callback):

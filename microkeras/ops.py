@@ -64,7 +64,9 @@ def affine(x, kernel, bias):
     broadcast sum, with a backward pass of three matrix operations in the
     input's dtype.
     """
-    return numpy.dot(x, kernel) + bias
+    out = numpy.dot(x, kernel)
+    out += bias  # in place on the fresh product: one pass, no second array
+    return out
 
 
 def _affine_vjps():
@@ -144,15 +146,33 @@ def _softmax_cross_entropy_vjp(ans, logits, targets, mean=False):
 _last_log_softmax = [None, None]
 
 
-def log_softmax_values(x):
-    """Log-softmax over the last axis of a concrete array (not traced), stable for any input."""
-    shifted = x - numpy.max(x, axis=-1, keepdims=True)
-    return shifted - numpy.log(numpy.sum(numpy.exp(shifted), axis=-1, keepdims=True))
+def log_softmax_values(x, axis=-1):
+    """Log-softmax along ``axis`` of a concrete array (not traced), stable for any input."""
+    shifted = x - numpy.max(x, axis=axis, keepdims=True)
+    sums = numpy.exp(shifted).sum(axis=axis, keepdims=True)
+    shifted -= numpy.log(sums)
+    return shifted
 
 
-def softmax_values(x):
-    """Softmax over the last axis of a concrete array (not traced)."""
-    return numpy.exp(log_softmax_values(x))
+def softmax_values(x, axis=-1):
+    """Softmax along ``axis`` of a concrete array (not traced), in one fresh array."""
+    out = x - numpy.max(x, axis=axis, keepdims=True)
+    numpy.exp(out, out=out)
+    out /= out.sum(axis=axis, keepdims=True)
+    return out
+
+
+@primitive
+def softmax(x, axis=-1):
+    """Softmax along ``axis`` as one traced operation (first-order only).
+
+    The derived backward pass of ``exp(x - max) / sum(exp(x - max))`` would
+    trace five operations; this VJP is ``y * (g - sum(g * y))``.
+    """
+    return softmax_values(x, axis)
+
+
+defvjp(softmax, lambda ans, x, axis=-1: lambda g: ans * (g - numpy.sum(g * ans, axis=axis, keepdims=True)))
 
 
 _LOG_EPS = math.log(config.epsilon())

@@ -131,3 +131,13 @@ def test_value_and_grads_matches_autograd_grad_on_a_list():
     for got, want in zip(grads[:2], expected[:2]):
         numpy.testing.assert_allclose(got, want)
     numpy.testing.assert_array_equal(grads[2], numpy.zeros(4))
+
+
+@pytest.mark.parametrize("axis", [-1, 0])
+def test_softmax_primitive_gradient_and_float32(axis):
+    x = numpy.random.default_rng(6).normal(size=(3, 4))
+    check_gradient(lambda v: ops.softmax(v, axis), x)
+    numpy.testing.assert_allclose(ops.softmax(x, axis).sum(axis=axis), 1.0)
+    x32 = x.astype(numpy.float32)
+    probe = numpy.random.default_rng(7).normal(size=x.shape).astype(numpy.float32)
+    assert_float32_backward(lambda v: anp.sum(ops.softmax(v, axis) * probe), x32)

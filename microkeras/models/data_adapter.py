@@ -10,16 +10,13 @@ import itertools
 import math
 import mmap
 import numbers
+import os
 import warnings
 
 import numpy
 
 from microkeras import config
 from microkeras.utils.sequence import Sequence
-
-# Bytes of a memory map touched before its pages are handed back to the OS.
-_MEMMAP_RELEASE_BYTES = 32 << 20
-
 
 # ---------------------------------------------------------------------- checks
 def check_array(value, argument, allow_none=False):
@@ -63,20 +60,21 @@ def single(value, names, argument):
 def check_finite(array, argument):
     """Raise if ``array`` holds NaN or infinity.
 
-    Checked in chunks of about 4 MB, so a memory-mapped array is scanned
-    without being loaded whole.
+    Scanned in chunks of about 4 MB, read with :class:`FileRows` when the
+    array is a memory map, so a large file is never resident at once.
     """
     if array.dtype.kind != "f":
         return
     step = max(1, (1 << 20) // max(1, array[0].size))
+    rows = row_reader(array)
+    buffer = numpy.empty((min(step, len(array)),) + array.shape[1:], array.dtype)
     for start in range(0, len(array), step):
-        chunk = numpy.asarray(array[start:start + step])
+        chunk = rows.read_slice(start, min(start + step, len(array)), buffer)
         finite = numpy.isfinite(chunk).reshape(len(chunk), -1).all(axis=1)
         if not finite.all():
             bad = start + int(numpy.flatnonzero(~finite)[0])
             raise ValueError(f"`{argument}` contains NaN or infinite values (first at sample {bad}). "
                              "Clean or impute the data before training.")
-    release_memmap(array)
 
 
 def check_lengths(**arrays):
@@ -156,19 +154,86 @@ def cast(array):
     return numpy.asarray(array, wanted)
 
 
-def release_memmap(array):
-    """Hand the pages a memory map has read back to the OS, so resident memory stays flat.
+class MemoryRows:
+    """Reads rows of an in-memory array into caller-owned buffers."""
 
-    The pages stay in the page cache; reading them again costs no disk I/O.
+    def __init__(self, array):
+        self.array = array
+
+    def read(self, indices, out):
+        if self.array.dtype == out.dtype:
+            numpy.take(self.array, indices, axis=0, out=out)
+        else:
+            out[...] = self.array[indices]
+        return out
+
+    def read_slice(self, start, stop, out):
+        return self.array[start:stop]  # a view: nothing to copy
+
+
+class FileRows:
+    """Reads rows of a memory-mapped array from its file with ``os.preadv``, not through the map.
+
+    Reading through a map makes the touched pages resident -- on recent
+    kernels a whole large folio, up to megabytes, per row -- so random
+    batches from a big file would grow resident memory to the file's size.
+    ``preadv`` copies through the page cache into our buffer instead, so
+    resident memory stays at the size of a batch.  Rows must be contiguous.
     """
-    base = array
-    while base is not None and not isinstance(getattr(base, "_mmap", None), mmap.mmap):
-        base = getattr(base, "base", None)
-    if base is not None and hasattr(mmap, "MADV_DONTNEED"):
-        try:
-            base._mmap.madvise(mmap.MADV_DONTNEED)
-        except (OSError, ValueError):  # a closed map or a platform without madvise
-            pass
+
+    def __init__(self, array, root):
+        self.array = array
+        self.row_bytes = array.strides[0]
+        self.offset = root.offset + (array.__array_interface__["data"][0] - root.__array_interface__["data"][0])
+        self.file = open(root.filename, "rb", buffering=0)
+        self._scratch = None
+
+    @classmethod
+    def open(cls, array):
+        """A reader for ``array`` if it is a contiguous view of a file-backed memory map, else None."""
+        root = array
+        while root is not None and not isinstance(getattr(root, "base", None), mmap.mmap):
+            root = getattr(root, "base", None)
+        if root is None or not isinstance(root, numpy.memmap) or not getattr(root, "filename", None) \
+                or not array.flags.c_contiguous or len(array) == 0:
+            return None
+        return cls(array, root)
+
+    def _target(self, out, rows):
+        if out.dtype == self.array.dtype:
+            return out
+        if self._scratch is None or len(self._scratch) < rows:
+            self._scratch = numpy.empty((rows,) + self.array.shape[1:], self.array.dtype)
+        return self._scratch[:rows]
+
+    def read(self, indices, out):
+        """Rows ``indices`` (sorted ascending) into ``out``; contiguous runs are read in one call."""
+        target = self._target(out, len(indices))
+        data = memoryview(target).cast("B")
+        breaks = numpy.flatnonzero(numpy.diff(indices) != 1) + 1
+        for first, last in zip(numpy.concatenate([[0], breaks]), numpy.concatenate([breaks, [len(indices)]])):
+            self._pread(data[first * self.row_bytes:last * self.row_bytes], int(indices[first]))
+        if target is not out:
+            out[...] = target
+        return out
+
+    def read_slice(self, start, stop, out):
+        out = out[:stop - start]
+        target = self._target(out, stop - start)
+        self._pread(memoryview(target).cast("B"), start)
+        if target is not out:
+            out[...] = target
+        return out
+
+    def _pread(self, view, row):
+        position, done = self.offset + row * self.row_bytes, 0
+        while done < len(view):  # preadv may return short counts
+            done += os.preadv(self.file.fileno(), [view[done:]], position + done)
+
+
+def row_reader(array):
+    """The fastest reader for ``array`` that keeps resident memory flat."""
+    return (FileRows.open(array) if isinstance(array, numpy.memmap) else None) or MemoryRows(array)
 
 
 # -------------------------------------------------------------------- adapters
@@ -202,8 +267,8 @@ class ArrayAdapter:
         self.steps = steps
         self._buffers = [None, None, None]
         self._stream = None
-        self._is_memmap = any(isinstance(a, numpy.memmap) for a in self.arrays)
-        self._touched = 0
+        self._readers = [None if a is None else row_reader(a) for a in self.arrays]
+        self._from_files = any(isinstance(r, FileRows) for r in self._readers)
 
     @property
     def num_batches(self):
@@ -225,13 +290,12 @@ class ArrayAdapter:
         elif self.shuffle == "batch":
             order = self._chunk_order()
         for start in range(0, n, size):
-            if order is None:
-                batch = tuple(None if a is None else cast(a[start:start + size]) for a in self.arrays)
-            else:
-                batch = self._gather(order[start:start + size])
-            if self._is_memmap:
-                self._release_pages(batch[0])
-            yield batch
+            if order is not None:
+                yield self._gather(order[start:start + size])
+            elif self._from_files:
+                yield self._gather(numpy.arange(start, min(start + size, n)))
+            else:  # views, no copies
+                yield tuple(None if a is None else cast(a[start:start + size]) for a in self.arrays)
 
     def _chunk_order(self):
         n, size = self.num_samples, self.batch_size
@@ -242,32 +306,17 @@ class ArrayAdapter:
 
     def _gather(self, indices):
         """Copy rows ``indices`` of each array into a buffer reused across batches."""
+        if self._from_files:
+            indices = numpy.sort(indices)  # read the file forwards, in runs
         out = []
-        if self._is_memmap:
-            indices = numpy.sort(indices)  # read the file forwards
-        for i, array in enumerate(self.arrays):
+        for i, (array, reader) in enumerate(zip(self.arrays, self._readers)):
             if array is None:
                 out.append(None)
                 continue
-            buffer = self._buffers[i]
-            if buffer is None:
-                buffer = numpy.empty((self.batch_size,) + array.shape[1:], dtype=cast_dtype(array.dtype))
-                self._buffers[i] = buffer
-            view = buffer[:len(indices)]
-            if array.dtype == view.dtype and not isinstance(array, numpy.memmap):
-                numpy.take(array, indices, axis=0, out=view)
-            else:
-                view[...] = array[indices]
-            out.append(view)
+            if self._buffers[i] is None:
+                self._buffers[i] = numpy.empty((self.batch_size,) + array.shape[1:], cast_dtype(array.dtype))
+            out.append(reader.read(indices, self._buffers[i][:len(indices)]))
         return tuple(out)
-
-    def _release_pages(self, batch_x):
-        self._touched += batch_x.nbytes
-        if self._touched >= _MEMMAP_RELEASE_BYTES:
-            self._touched = 0
-            for array in self.arrays:
-                if isinstance(array, numpy.memmap):
-                    release_memmap(array)
 
 
 class SequenceAdapter:
