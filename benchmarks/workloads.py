@@ -158,7 +158,7 @@ def w3_predict(quick, with_peers):
 
 def w4_memory(quick, with_peers, sizes_mb=None):
     """W4: peak resident-memory growth of ``fit`` on a memory-mapped float32 file, at two file sizes."""
-    sizes_mb = sizes_mb or ((128, 256) if quick else (512, 1100))
+    sizes_mb = sizes_mb or ((64, 128) if quick else (512, 1100))
     rows = []
     with tempfile.TemporaryDirectory(dir=os.environ.get("MICROKERAS_BENCH_TMP")) as folder:
         for size in sizes_mb:

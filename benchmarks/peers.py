@@ -1,0 +1,139 @@
+"""Optional comparisons: PyTorch, scikit-learn and Keras, each only if it is installed.
+
+Every function returns ``{name: callable}`` entries for :func:`benchmarks.timing.alternate`
+(empty when the package is missing).  The models match the workloads: the same
+layer sizes, ReLU, softmax cross-entropy, Adam(1e-3, epsilon 1e-7), float32.
+"""
+
+import importlib.util
+import time
+
+import numpy
+
+
+def _installed(name):
+    return importlib.util.find_spec(name) is not None
+
+
+def _whole(fn):
+    """Wrap ``fn`` so the timer measures the whole call (it ignores the result)."""
+    def run():
+        fn()
+    return run
+
+
+# ------------------------------------------------------------------- PyTorch
+def _torch_mlp(sizes):
+    import torch
+
+    layers = []
+    for i, (fan_in, fan_out) in enumerate(zip(sizes[:-1], sizes[1:])):
+        layers.append(torch.nn.Linear(fan_in, fan_out))
+        if i < len(sizes) - 2:
+            layers.append(torch.nn.ReLU())
+    model = torch.nn.Sequential(*layers)
+    return model, torch.optim.Adam(model.parameters(), lr=1e-3, eps=1e-7)
+
+
+def _torch_epochs(model, optimizer, x, y, batch_size, epochs):
+    import torch
+
+    x, labels = torch.from_numpy(x), torch.from_numpy(y.argmax(1))
+    loss_fn = torch.nn.CrossEntropyLoss()
+    start = time.perf_counter()
+    for _ in range(epochs):
+        order = torch.randperm(len(x))
+        for s in range(0, len(x), batch_size):
+            index = order[s:s + batch_size]
+            optimizer.zero_grad()
+            loss_fn(model(x[index]), labels[index]).backward()
+            optimizer.step()
+    return time.perf_counter() - start
+
+
+# -------------------------------------------------------------- scikit-learn
+def _sklearn_mlp(sizes, batch_size):
+    from sklearn.neural_network import MLPClassifier
+
+    return MLPClassifier(hidden_layer_sizes=tuple(sizes[1:-1]), solver="adam", learning_rate_init=1e-3,
+                         batch_size=batch_size, epsilon=1e-7, alpha=0.0, shuffle=True, random_state=0)
+
+
+def _sklearn_epochs(model, x, y, epochs):
+    labels = y.argmax(1)
+    start = time.perf_counter()
+    for _ in range(epochs):
+        model.partial_fit(x, labels, classes=numpy.arange(y.shape[1]))
+    return time.perf_counter() - start
+
+
+# --------------------------------------------------------------------- Keras
+def _keras_mlp(sizes):
+    import keras
+
+    model = keras.Sequential([keras.Input((sizes[0],))]
+                             + [keras.layers.Dense(u, activation="relu") for u in sizes[1:-1]]
+                             + [keras.layers.Dense(sizes[-1], activation="softmax")])
+    model.compile(keras.optimizers.Adam(1e-3), "categorical_crossentropy")
+    return model
+
+
+def _keras_epochs(model, x, y, batch_size, epochs):
+    start = time.perf_counter()
+    model.fit(x, y, batch_size=batch_size, epochs=epochs, verbose=0)
+    return time.perf_counter() - start
+
+
+def _training_candidates(x, y, sizes, batch_size, epochs):
+    out = {}
+    if _installed("torch"):
+        import torch
+
+        torch.set_num_threads(max(1, torch.get_num_threads()))
+        model, optimizer = _torch_mlp(sizes)
+        _torch_epochs(model, optimizer, x[:1024], y[:1024], batch_size, 1)
+        out["PyTorch (eager)"] = lambda: _torch_epochs(model, optimizer, x, y, batch_size, epochs)
+    if _installed("sklearn"):
+        mlp = _sklearn_mlp(sizes, batch_size)
+        _sklearn_epochs(mlp, x[:1024], y[:1024], 1)
+        out["scikit-learn MLPClassifier"] = lambda: _sklearn_epochs(mlp, x, y, epochs)
+    if _installed("keras"):
+        keras_model = _keras_mlp(sizes)
+        _keras_epochs(keras_model, x[:1024], y[:1024], batch_size, 1)
+        out["Keras 3 (" + __import__("keras").backend.backend() + ")"] = \
+            lambda: _keras_epochs(keras_model, x, y, batch_size, epochs)
+    return out
+
+
+def w1_candidates(x, y, sizes, batch_size):
+    return _training_candidates(x, y, sizes, batch_size, 1)
+
+
+def w2_candidates(x, y, sizes, batch_size, epochs):
+    return _training_candidates(x, y, sizes, batch_size, epochs)
+
+
+def w3_candidates(x, sizes, batch_size):
+    out = {}
+    if _installed("torch"):
+        import torch
+
+        model, _ = _torch_mlp(sizes)
+        tensor = torch.from_numpy(x)
+
+        def torch_predict():
+            with torch.no_grad():
+                for s in range(0, len(x), batch_size):
+                    torch.softmax(model(tensor[s:s + batch_size]), dim=1)
+
+        out["PyTorch (eager)"] = torch_predict
+    if _installed("sklearn"):
+        mlp = _sklearn_mlp(sizes, batch_size)
+        mlp.partial_fit(x[:256], numpy.arange(256) % sizes[-1], classes=numpy.arange(sizes[-1]))
+        out["scikit-learn MLPClassifier"] = _whole(lambda: mlp.predict_proba(x))
+    if _installed("keras"):
+        keras_model = _keras_mlp(sizes)
+        keras_model.predict(x[:batch_size], verbose=0)
+        out["Keras 3 (" + __import__("keras").backend.backend() + ")"] = \
+            _whole(lambda: keras_model.predict(x, batch_size=batch_size, verbose=0))
+    return out
