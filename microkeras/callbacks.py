@@ -12,13 +12,13 @@ value), :class:`LearningRateScheduler`, :class:`CSVLogger`,
 """
 
 import csv
-import numbers
 import os
 import warnings
 
 import numpy
 
 from microkeras import metrics as metrics_module
+from microkeras.utils.argument_checks import check_int
 from microkeras.utils.progbar import Progbar
 
 _HOOKS = (
@@ -229,13 +229,6 @@ def _print(message):
     print(message, flush=True)
 
 
-def _check_count(value, argument):
-    """Return ``value`` if it is an integer >= 0 (patience, cooldown, ...); else raise."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 0:
-        raise ValueError(f"`{argument}` must be an integer >= 0; received {argument}={value!r}.")
-    return int(value)
-
-
 # Keras 3 metrics carry ``_direction`` ('up' or 'down'), which ``mode='auto'`` reads.
 # microkeras metrics do not (yet), so their direction is looked up here.
 _HIGHER_IS_BETTER = (
@@ -372,8 +365,8 @@ class EarlyStopping(MonitorCallback):
     def __init__(self, monitor="val_loss", min_delta=0, patience=0, verbose=0, mode="auto",
                  baseline=None, restore_best_weights=False, start_from_epoch=0):
         super().__init__(monitor, mode, min_delta)
-        self.patience = _check_count(patience, "patience")
-        self.start_from_epoch = _check_count(start_from_epoch, "start_from_epoch")
+        self.patience = check_int(patience, "patience")
+        self.start_from_epoch = check_int(start_from_epoch, "start_from_epoch")
         self.verbose = verbose
         self.baseline = baseline
         self.restore_best_weights = restore_best_weights
@@ -456,8 +449,8 @@ class ReduceLROnPlateau(MonitorCallback):
         if factor >= 1.0:
             raise ValueError(f"ReduceLROnPlateau does not support a factor >= 1.0. Received factor={factor}")
         self.factor = factor
-        self.patience = _check_count(patience, "patience")
-        self.cooldown = _check_count(cooldown, "cooldown")
+        self.patience = check_int(patience, "patience")
+        self.cooldown = check_int(cooldown, "cooldown")
         self.min_lr = min_lr
         self.verbose = verbose
         self._reset()

@@ -18,7 +18,7 @@ import autograd.numpy as np
 import numpy
 import pytest
 
-from tests.checks import assert_float32_backward, check_gradient
+from microkeras.testing import assert_float32_backward, check_gradient
 
 
 def check_layer(layer_factory, input_shape, expected_output_shape, expected_num_trainable_weights=0,

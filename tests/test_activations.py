@@ -8,7 +8,7 @@ import numpy
 import pytest
 
 from microkeras import activations
-from tests.checks import assert_float32_backward, check_gradient
+from microkeras.testing import assert_float32_backward, check_gradient
 
 SELU_ALPHA = 1.6732632423543772848170429916717
 SELU_SCALE = 1.0507009873554804934193349852946

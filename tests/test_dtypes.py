@@ -11,7 +11,7 @@ import pytest
 from microkeras import activations, losses, optimizers
 from microkeras.layers import Dense, Dropout, Flatten, Input, Reshape
 from microkeras.models import Sequential
-from tests.checks import record_backward_dtypes
+from microkeras.testing import record_backward_dtypes
 
 ACTIVATIONS = sorted(activations._BY_NAME)
 LOSSES = sorted(losses._FUNCTIONS)

@@ -8,7 +8,7 @@ import numpy
 import pytest
 
 from microkeras import config, constraints, initializers, regularizers
-from tests.checks import assert_float32_backward, check_gradient
+from microkeras.testing import assert_float32_backward, check_gradient
 
 INITIALIZER_NAMES = [
     "zeros", "zero", "ones", "one", "constant", "identity", "random_normal", "normal",

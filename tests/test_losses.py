@@ -12,7 +12,7 @@ import numpy
 import pytest
 
 from microkeras import losses
-from tests.checks import assert_float32_backward, check_gradient
+from microkeras.testing import assert_float32_backward, check_gradient
 
 EPS = 1e-7
 rng = numpy.random.default_rng(0)

@@ -8,7 +8,7 @@ import numpy
 import pytest
 
 from microkeras import ops
-from tests.checks import assert_float32_backward, check_gradient
+from microkeras.testing import assert_float32_backward, check_gradient
 
 
 def keras_categorical_crossentropy(targets, logits):

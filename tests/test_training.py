@@ -2,16 +2,16 @@
 
 import re
 
-import autograd.numpy as anp
 import numpy
 import pytest
 
-from microkeras import callbacks, losses, optimizers
+from microkeras import callbacks, optimizers
 from microkeras.datasets import digits
-from microkeras.layers import Activation, Dense, Dropout, Layer
+from microkeras.layers import Activation, Dense, Dropout
 from microkeras.models import Sequential
 from microkeras.utils import set_random_seed, to_categorical
-from tests.checks import record_backward_dtypes
+from microkeras.testing import record_backward_dtypes
+from tests.test_layers import Linear
 
 
 def small_classifier(inputs=4, classes=3, hidden=8, optimizer="adam", metrics=("accuracy",), **compile_kw):
@@ -66,19 +66,6 @@ def test_fit_on_bundled_digits_learns():
 
 
 def test_custom_layer_written_like_keras_example_trains_through_fit():
-    class Linear(Layer):
-        def __init__(self, units=3, **kwargs):
-            super().__init__(**kwargs)
-            self.units = units
-
-        def build(self, input_shape):
-            self.w = self.add_weight(shape=(input_shape[-1], self.units), initializer="random_normal",
-                                     trainable=True)
-            self.b = self.add_weight(shape=(self.units,), initializer="zeros", trainable=True)
-
-        def call(self, inputs):
-            return anp.dot(inputs, self.w) + self.b
-
     set_random_seed(1)
     x, y, _ = blobs()
     model = Sequential([Linear(3, input_shape=(4,)), Activation("softmax")])

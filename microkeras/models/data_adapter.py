@@ -16,6 +16,7 @@ import warnings
 import numpy
 
 from microkeras import config
+from microkeras.utils.argument_checks import check_int
 from microkeras.utils.sequence import Sequence
 
 # ---------------------------------------------------------------------- checks
@@ -88,20 +89,12 @@ def check_lengths(**arrays):
 
 def resolve_batch_size(batch_size, argument="batch_size"):
     """Keras's default of 32, or a validated positive int."""
-    if batch_size is None:
-        return 32
-    if isinstance(batch_size, bool) or not isinstance(batch_size, numbers.Integral) or batch_size <= 0:
-        raise ValueError(f"`{argument}` must be a positive integer; received {argument}={batch_size!r}.")
-    return int(batch_size)
+    return 32 if batch_size is None else check_int(batch_size, argument, minimum=1)
 
 
 def resolve_steps(steps, argument):
     """None, or a validated positive int."""
-    if steps is None:
-        return None
-    if isinstance(steps, bool) or not isinstance(steps, numbers.Integral) or steps <= 0:
-        raise ValueError(f"`{argument}` must be a positive integer or None; received {argument}={steps!r}.")
-    return int(steps)
+    return None if steps is None else check_int(steps, argument, minimum=1)
 
 
 def is_generator_like(data):

@@ -18,6 +18,7 @@ from microkeras import callbacks as callbacks_module
 from microkeras import metrics as metrics_module
 from microkeras.layers.layer import swap
 from microkeras.models import data_adapter, data_checks
+from microkeras.utils.argument_checks import check_int
 from microkeras.utils.sequence import Sequence
 
 # Keras 3 compile() arguments that only steer its compilers; they change nothing here.
@@ -267,9 +268,9 @@ class Trainer:
         self._check_compiled("fit")
         _reject_unknown(kwargs, "fit", _NO_EFFECT_FIT_ARGS)
         verbose = _check_verbose(verbose)
-        epochs = _check_int(epochs, "epochs", minimum=0)
-        initial_epoch = _check_int(initial_epoch, "initial_epoch", minimum=0)
-        validation_freq = _check_int(validation_freq, "validation_freq", minimum=1)
+        epochs = check_int(epochs, "epochs", minimum=0)
+        initial_epoch = check_int(initial_epoch, "initial_epoch", minimum=0)
+        validation_freq = check_int(validation_freq, "validation_freq", minimum=1)
         if shuffle not in (True, False, "batch"):
             raise ValueError(f"`shuffle` must be True, False or 'batch'; received {shuffle!r}.")
         steps_per_epoch = data_adapter.resolve_steps(steps_per_epoch, "steps_per_epoch")
@@ -587,9 +588,3 @@ def _check_verbose(verbose):
     if verbose not in (0, 1, 2) or isinstance(verbose, bool):
         raise ValueError(f"`verbose` must be 0, 1, 2 or 'auto'; received {verbose!r}.")
     return int(verbose)
-
-
-def _check_int(value, argument, minimum):
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
-        raise ValueError(f"`{argument}` must be an integer >= {minimum}; received {value!r}.")
-    return int(value)

@@ -1,13 +1,18 @@
-"""Shared test helpers: finite-difference gradient checks and float32 checks.
+"""Checks for layer and primitive authors: finite-difference gradients and float32 backward passes.
+
+Used by microkeras's own test suite, and meant for yours: a custom layer or
+``ops`` primitive should pass :func:`check_gradient` in float64 and
+:func:`assert_float32_backward` in float32.
 
 ``check_gradient`` compares autograd's reverse-mode gradient with central
-differences in float64 (autograd's own ``check_grads`` defaults to forward
-mode and float64 tolerances that float32 cannot meet; see reference P14).
+differences in float64 (autograd's own ``check_grads`` also runs forward mode,
+which primitives with only a VJP lack, and uses tolerances float32 cannot meet).
 
-``backward_dtypes`` records the dtype of every cotangent that enters and
-leaves each VJP while one gradient is computed, so a test can prove the whole
-backward pass runs in float32 -- the dtype of the returned gradient alone
-hides upcasts in the middle (reference section 6).
+``record_backward_dtypes`` records the dtype of every cotangent that enters
+and leaves each VJP while gradients are computed, so a test can prove the whole
+backward pass runs in float32: the dtype of the returned gradient alone hides
+upcasts in the middle (autograd casts the final gradient back to the
+parameter's dtype).
 """
 
 import contextlib
