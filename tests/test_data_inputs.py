@@ -291,6 +291,7 @@ def test_generator_misuse_is_rejected_by_name():
         (dict(x=generator(x, y, 8), validation_split=0.2), "validation_split"),
         (dict(x=x, y=y, validation_data=generator(x, y, 8)), "validation_steps"),
         (dict(x=x, y=y, validation_data=(x, y), validation_steps=9), "validation_steps=9"),
+        (dict(x=x, y=y, validation_split=0.25, validation_steps=2), "validation_steps=2"),
         (dict(x=x, y=y, class_weight={"a": 1.0}), "class_weight"),
         (dict(x=x, y=y, class_weight={5: 1.0}), r"class indices in \[0, 3\)"),
         (dict(x=x, y=y, sample_weight=numpy.ones(5)), "sample_weight"),

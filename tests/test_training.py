@@ -402,3 +402,14 @@ def test_regularization_penalty_is_added_to_the_reported_loss():
     penalty = 0.01 * float((model.layers[0].kernel.astype(numpy.float64) ** 2).sum())  # 'l2' is L2(0.01)
     assert model.train_on_batch(x, y) == pytest.approx(data_loss + penalty, rel=1e-5)
     assert model.evaluate(x, y, verbose=0) == pytest.approx(data_loss + penalty, rel=1e-5)
+
+
+def test_train_on_batch_notices_a_layer_frozen_between_calls():
+    x, y, _ = blobs(n=8)
+    model = small_classifier(optimizer="sgd")
+    model.train_on_batch(x, y)
+    model.layers[0].trainable = False
+    frozen = model.layers[0].get_weights()
+    model.train_on_batch(x, y)
+    for a, b in zip(frozen, model.layers[0].get_weights()):
+        numpy.testing.assert_array_equal(a, b)

@@ -80,13 +80,14 @@ def check_sample_weight(sample_weight, output_shape, n, sample_weight_mode, argu
 
 
 def check_class_weight(class_weight, num_classes):
-    """Validate ``{class_index: weight}`` for a model with ``num_classes`` classes."""
+    """Validate ``{class_index: weight}`` for a model with ``num_classes`` classes (None: not known yet)."""
     if not isinstance(class_weight, dict):
         raise TypeError(f"`class_weight` must be a dict {{class_index: weight}}; received {class_weight!r}.")
+    limit = float("inf") if num_classes is None else num_classes
     for key, weight in class_weight.items():
-        if isinstance(key, bool) or not isinstance(key, numbers.Integral) or not 0 <= key < num_classes:
-            raise ValueError(f"`class_weight` keys must be class indices in [0, {num_classes}); "
-                             f"received key {key!r}.")
+        if isinstance(key, bool) or not isinstance(key, numbers.Integral) or not 0 <= key < limit:
+            expected = "non-negative integers" if num_classes is None else f"in [0, {num_classes})"
+            raise ValueError(f"`class_weight` keys must be class indices {expected}; received key {key!r}.")
         if isinstance(weight, bool) or not isinstance(weight, numbers.Real):
             raise TypeError(f"`class_weight` values must be numbers; received {weight!r} for class {key}.")
 

@@ -40,6 +40,7 @@ class Trainer:
         self._compiled_loss = None
         self._metrics = []
         self._step_ready = False
+        self._prepared_for = None
         self._loss_tracker = metrics_module.Mean(name="loss")
 
     # ------------------------------------------------------------------ compile
@@ -100,7 +101,7 @@ class Trainer:
                 raise ValueError(f"`{argument}` must have one entry (the model has one output); "
                                  f"received {len(value)}.")
             return value[0]
-        if isinstance(value, dict) and argument != "metrics":
+        if isinstance(value, dict):
             name = self.output_names[0]
             if set(value) != {name}:
                 raise ValueError(f"`{argument}` as a dict must be keyed by the output name {name!r}; "
@@ -236,7 +237,12 @@ class Trainer:
         self._step_loss, self._output_activation, overrides = self._choose_loss_path()
         self._step_slots = slots + [slot for slot, _ in overrides]
         self._step_overrides = [value for _, value in overrides]
+        self._prepared_for = self._step_key()
         self._step_ready = True
+
+    def _step_key(self):
+        """What the prepared step depends on: the layers, their weights and trainable flags."""
+        return self.trainable, tuple((id(layer), layer.trainable, len(layer._weight_specs)) for layer in self.layers)
 
     def _choose_loss_path(self):
         """Fuse a final softmax into categorical crossentropy when that gives Keras's numbers.
@@ -277,33 +283,9 @@ class Trainer:
         validation_steps = data_adapter.resolve_steps(validation_steps, "validation_steps")
         if validation_batch_size is not None:
             data_adapter.resolve_batch_size(validation_batch_size, "validation_batch_size")
-        if data_adapter.is_generator_like(x):
-            if validation_split:
-                raise ValueError("`validation_split` needs arrays; with a generator or Sequence pass "
-                                 "`validation_data` instead.")
-            train = self._data_adapter(x, y, sample_weight, batch_size, shuffle, steps_per_epoch)
-            if class_weight is not None and not isinstance(class_weight, dict):
-                data_checks.check_class_weight(class_weight, 0)
-        else:
-            if y is None and self._target_tensors is not None:
-                y = self._target_tensors
-            x, y, sample_weight = self._arrays(x, y, sample_weight)
-            val_arrays = None
-            if validation_data is None and validation_split:
-                (x, y, sample_weight), val_arrays = data_adapter.train_validation_split(
-                    (x, y, sample_weight), validation_split)
-            sample_weight = self._weights_for(y, sample_weight, class_weight, "")
-            train = data_adapter.ArrayAdapter(x, y, sample_weight, data_adapter.resolve_batch_size(batch_size),
-                                              shuffle, steps_per_epoch)
-            class_weight = None  # already folded into sample_weight
-        if validation_data is not None:
-            val = self._validation_adapter(validation_data, validation_batch_size or batch_size, validation_steps)
-        elif validation_split:
-            val = data_adapter.ArrayAdapter(*val_arrays, data_adapter.resolve_batch_size(
-                validation_batch_size or batch_size))
-        else:
-            val = None
-
+        train, val, class_weight = self._fit_data(x, y, sample_weight, class_weight, batch_size, shuffle,
+                                                  steps_per_epoch, validation_split, validation_data,
+                                                  validation_batch_size or batch_size, validation_steps)
         callback_list = callbacks_module.CallbackList(
             callbacks, add_history=True, add_progbar=verbose != 0, model=self,
             verbose=verbose, epochs=epochs, steps=train.num_batches)
@@ -340,6 +322,43 @@ class Trainer:
                 break
         callback_list.on_train_end(logs)
         return self.history
+
+    def _fit_data(self, x, y, sample_weight, class_weight, batch_size, shuffle, steps, validation_split,
+                  validation_data, validation_batch_size, validation_steps):
+        """Check fit's data and return ``(train adapter, validation adapter or None, class_weight)``.
+
+        For arrays everything is checked here, before training, and
+        ``class_weight`` is folded into the sample weights (so None comes
+        back); batches of generators are checked as they arrive.
+        """
+        if data_adapter.is_generator_like(x):
+            if validation_split:
+                raise ValueError("`validation_split` needs arrays; with a generator or Sequence pass "
+                                 "`validation_data` instead.")
+            if class_weight is not None:
+                data_checks.check_class_weight(class_weight, None)
+            train = self._data_adapter(x, y, sample_weight, batch_size, shuffle, steps)
+            val_arrays = None
+        else:
+            if y is None and self._target_tensors is not None:
+                y = self._target_tensors
+            x, y, sample_weight = self._arrays(x, y, sample_weight)
+            val_arrays = None
+            if validation_data is None and validation_split:
+                (x, y, sample_weight), val_arrays = data_adapter.train_validation_split(
+                    (x, y, sample_weight), validation_split)
+            sample_weight = self._weights_for(y, sample_weight, class_weight, "")
+            train = data_adapter.ArrayAdapter(x, y, sample_weight, data_adapter.resolve_batch_size(batch_size),
+                                              shuffle, steps)
+            class_weight = None
+        if validation_data is not None:
+            val = self._validation_adapter(validation_data, validation_batch_size, validation_steps)
+        elif val_arrays is not None:
+            val = _checked_validation_steps(data_adapter.ArrayAdapter(
+                *val_arrays, data_adapter.resolve_batch_size(validation_batch_size)), validation_steps)
+        else:
+            val = None
+        return train, val, class_weight
 
     def _update_metrics(self, loss, y, y_pred, sample_weight):
         self._loss_tracker.update_state(loss, sample_weight=len(y_pred))
@@ -429,11 +448,7 @@ class Trainer:
         x_val, y_val, sw_val = self._arrays(x_val, y_val, sw_val, prefix="validation_data: ")
         sw_val = self._weights_for(y_val, sw_val, None, "validation_data: ")
         adapter = data_adapter.ArrayAdapter(x_val, y_val, sw_val, data_adapter.resolve_batch_size(batch_size))
-        if steps is not None and steps > adapter.num_batches:
-            raise ValueError(f"validation_steps={steps} asks for more batches than the validation data has: "
-                             f"{len(x_val)} samples make {adapter.num_batches} batches of "
-                             f"{adapter.batch_size}. Lower validation_steps or pass more validation data.")
-        return adapter
+        return _checked_validation_steps(adapter, steps)
 
     def _batches(self, adapter, argument, class_weight=None):
         """One epoch of checked ``(x, y, sample_weight)`` batches from ``adapter``."""
@@ -536,7 +551,8 @@ class Trainer:
         self._check_compiled("train_on_batch")
         x, y, sample_weight = self._arrays(x, y, sample_weight)
         sample_weight = self._weights_for(y, sample_weight, class_weight, "")
-        self._step_ready = False
+        if self._step_key() != self._prepared_for:  # layers or trainable flags changed since the last step
+            self._step_ready = False
         self.reset_metrics()
         loss, y_pred = self.train_step(x, y, sample_weight)
         return self._format_logs(self._update_metrics(loss, y, y_pred, sample_weight), return_dict)
@@ -559,6 +575,15 @@ class Trainer:
             return logs
         values = [logs[name] for name in self.metrics_names]
         return values[0] if len(values) == 1 else values
+
+
+def _checked_validation_steps(adapter, steps):
+    """Refuse ``validation_steps`` beyond what validation arrays hold (a validation set too small)."""
+    if steps is not None and steps > adapter.num_batches:
+        raise ValueError(f"validation_steps={steps} asks for more batches than the validation data has: "
+                         f"{adapter.num_samples} samples make {adapter.num_batches} batches of "
+                         f"{adapter.batch_size}. Lower validation_steps or pass more validation data.")
+    return adapter
 
 
 def _inputs_of(batch):
