@@ -322,3 +322,18 @@ def test_no_warning_for_a_generator_that_lasts():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         frozen().fit(generator(x, y, 8), steps_per_epoch=3, epochs=3, verbose=0)
+
+
+def test_copy_on_write_memory_maps_are_read_with_their_changes(tmp_path):
+    numpy.save(tmp_path / "ones.npy", numpy.ones((8, 4), numpy.float32))
+    x = numpy.load(tmp_path / "ones.npy", mmap_mode="c")
+    x[:] = 0.0  # a private change: the file still holds ones
+    model = Sequential([Input((4,)), Dense(1, kernel_initializer="ones", use_bias=False)])
+    model.compile("sgd", "mse")
+    assert model.evaluate(x, numpy.zeros((8, 1)), verbose=0) == 0.0
+
+
+def test_a_bad_generator_batch_is_reported_with_its_source():
+    x, y, labels = data()
+    with pytest.raises(ValueError, match=r"In a batch yielded by `x`: .*sparse_categorical_crossentropy"):
+        frozen().fit(iter([(x[:4], labels[:4])]), steps_per_epoch=1, verbose=0)

@@ -171,7 +171,9 @@ class FileRows:
     kernels a whole large folio, up to megabytes, per row -- so random
     batches from a big file would grow resident memory to the file's size.
     ``preadv`` copies through the page cache into our buffer instead, so
-    resident memory stays at the size of a batch.  Rows must be contiguous.
+    resident memory stays at the size of a batch.  Used for contiguous,
+    shared or read-only maps where ``os.preadv`` exists; copy-on-write maps
+    (``mode='c'``), whose changes exist only in the map, are read through it.
     """
 
     def __init__(self, array, root):
@@ -188,7 +190,8 @@ class FileRows:
         while root is not None and not isinstance(getattr(root, "base", None), mmap.mmap):
             root = getattr(root, "base", None)
         if root is None or not isinstance(root, numpy.memmap) or not getattr(root, "filename", None) \
-                or not array.flags.c_contiguous or len(array) == 0:
+                or not array.flags.c_contiguous or len(array) == 0 or not hasattr(os, "preadv") \
+                or root.mode in ("c", "copyonwrite"):  # private changes live only in the map
             return None
         return cls(array, root)
 
@@ -378,6 +381,10 @@ class GeneratorAdapter:
 
 
 def warn_ran_out(steps_per_epoch, epochs):
-    warnings.warn("Your input ran out of data; interrupting training. Make sure that your dataset or "
-                  "generator can generate at least `steps_per_epoch * epochs` batches "
-                  f"({steps_per_epoch} * {epochs} here).", UserWarning, stacklevel=3)
+    if steps_per_epoch is None:
+        advice = ("A generator without `steps_per_epoch` is read to its end in the first epoch; pass "
+                  "`steps_per_epoch` with a generator that repeats, or a Sequence, to train longer.")
+    else:
+        advice = ("Make sure that your dataset or generator can generate at least `steps_per_epoch * epochs` "
+                  f"batches ({steps_per_epoch} * {epochs} here).")
+    warnings.warn(f"Your input ran out of data; interrupting training. {advice}", UserWarning, stacklevel=3)

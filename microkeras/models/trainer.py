@@ -461,8 +461,11 @@ class Trainer:
         if y is None:
             raise ValueError(f"`{argument}` yielded a batch without targets; training and evaluation need "
                              "(x, y) or (x, y, sample_weight).")
-        x, y, sample_weight = self._arrays(x, y, sample_weight, prefix=f"{argument} batch: ")
-        return x, y, self._weights_for(y, sample_weight, class_weight, f"{argument} batch: ")
+        try:
+            x, y, sample_weight = self._arrays(x, y, sample_weight)
+            return x, y, self._weights_for(y, sample_weight, class_weight, "")
+        except (ValueError, TypeError) as error:
+            raise type(error)(f"In a batch yielded by `{argument}`: {error}") from None
 
     # ---------------------------------------------------------------- evaluate
     def evaluate(self, x=None, y=None, batch_size=None, verbose="auto", sample_weight=None, steps=None,
