@@ -129,7 +129,7 @@ def w3_candidates(x, sizes, batch_size):
         out["PyTorch (eager)"] = torch_predict
     if _installed("sklearn"):
         mlp = _sklearn_mlp(sizes, batch_size)
-        mlp.partial_fit(x[:256], numpy.arange(256) % sizes[-1], classes=numpy.arange(sizes[-1]))
+        mlp.partial_fit(x[:batch_size], numpy.arange(batch_size) % sizes[-1], classes=numpy.arange(sizes[-1]))
         out["scikit-learn MLPClassifier"] = _whole(lambda: mlp.predict_proba(x))
     if _installed("keras"):
         keras_model = _keras_mlp(sizes)

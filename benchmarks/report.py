@@ -1,6 +1,7 @@
 """Write benchmark results as a Markdown table, JSON, and (with matplotlib) a PNG."""
 
 import json
+import os
 import platform
 
 import numpy
@@ -8,21 +9,19 @@ import numpy
 
 def machine():
     """A line describing where the figures were measured."""
-    try:
-        from threadpoolctl import threadpool_info
-        blas = ", ".join(f"{i['internal_api']} {i.get('version', '')}".strip() for i in threadpool_info())
-    except ImportError:
-        config = numpy.show_config(mode="dicts") if hasattr(numpy, "show_config") else {}
-        blas = config.get("Build Dependencies", {}).get("blas", {}).get("name", "unknown BLAS")
+    config = numpy.show_config(mode="dicts") if hasattr(numpy, "show_config") else {}
+    blas_info = config.get("Build Dependencies", {}).get("blas", {})
+    blas = f"{blas_info.get('name', 'unknown BLAS')} {blas_info.get('version', '')}".strip()
     cpu = platform.processor() or platform.machine()
     try:
         with open("/proc/cpuinfo") as info:
             cpu = next(line.split(":", 1)[1].strip() for line in info if line.startswith("model name"))
     except (OSError, StopIteration):
         pass
-    import os
+    pinned = ", ".join(f"{k}={os.environ[k]}" for k in ("OPENBLAS_CORETYPE", "OPENBLAS_NUM_THREADS")
+                       if k in os.environ)
     return (f"{cpu}, {os.cpu_count()} cores; Python {platform.python_version()}, numpy {numpy.__version__} "
-            f"({blas})")
+            f"({blas}{'; ' + pinned if pinned else ''})")
 
 
 def markdown(results, quick):

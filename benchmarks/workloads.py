@@ -129,7 +129,7 @@ def w2_small_steps(quick, with_peers):
 
 def w3_predict(quick, with_peers):
     """W3: predict on W1's data with the W1 model, batch 1024."""
-    n, reps = (20_000, 5) if quick else (60_000, 9)
+    n, reps = (20_000, 5) if quick else (60_000, 15)
     x, _ = mnist_shaped(n)
     sizes = [784, 512, 512, 10]
     set_random_seed(0)
