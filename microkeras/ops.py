@@ -64,7 +64,7 @@ def affine(x, kernel, bias):
     broadcast sum, with a backward pass of three matrix operations in the
     input's dtype.
     """
-    out = numpy.dot(x, kernel)
+    out = numpy.matmul(x, kernel)
     out += bias  # in place on the fresh product: one pass, no second array
     return out
 
@@ -73,11 +73,12 @@ def _affine_vjps():
     def flat(a):
         return a.reshape(-1, a.shape[-1])
 
+    # matmul, not dot: numpy.dot copies a transposed operand before calling BLAS.
     def wrt_x(ans, x, kernel, bias):
-        return lambda g: numpy.dot(g, kernel.T)
+        return lambda g: numpy.matmul(g, kernel.T)
 
     def wrt_kernel(ans, x, kernel, bias):
-        return lambda g: numpy.dot(flat(x).T, flat(g))
+        return lambda g: numpy.matmul(flat(x).T, flat(g))
 
     def wrt_bias(ans, x, kernel, bias):
         return lambda g: flat(g).sum(axis=0)

@@ -155,7 +155,8 @@ class MemoryRows:
 
     def read(self, indices, out):
         if self.array.dtype == out.dtype:
-            numpy.take(self.array, indices, axis=0, out=out)
+            # mode="clip": the indices are valid, and the default mode="raise" buffers `out` (3x slower).
+            numpy.take(self.array, indices, axis=0, out=out, mode="clip")
         else:
             out[...] = self.array[indices]
         return out
