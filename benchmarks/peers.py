@@ -5,14 +5,26 @@ Every function returns ``{name: callable}`` entries for :func:`benchmarks.timing
 layer sizes, ReLU, softmax cross-entropy, Adam(1e-3, epsilon 1e-7), float32.
 """
 
+import importlib
 import importlib.util
+import os
 import time
 
 import numpy
 
 
 def _installed(name):
-    return importlib.util.find_spec(name) is not None
+    """True if ``name`` imports; Keras is pointed at JAX unless KERAS_BACKEND says otherwise."""
+    if importlib.util.find_spec(name) is None:
+        return False
+    if name == "keras":
+        os.environ.setdefault("KERAS_BACKEND", "jax")
+    try:
+        importlib.import_module(name)
+    except Exception as error:  # a package present but unusable here (e.g. no backend for Keras)
+        print(f"skipping {name}: {type(error).__name__}: {error}")
+        return False
+    return True
 
 
 def _whole(fn):

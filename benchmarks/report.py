@@ -81,7 +81,7 @@ def plot(results, path):
         ax.axvline(1.0, color="black", linewidth=0.8)
         ax.axvline(result["target"], color="#c44e52", linestyle="--", linewidth=0.8, label="target")
         ax.set_title(f"{result['id']} ({result['unit']})", fontsize=10)
-        ax.set_xlabel("time / hand-written numpy")
+        ax.set_xlabel("time / hand-written numpy (dashed: target)")
         ax.invert_yaxis()
         ax.tick_params(axis="y", labelsize=8)
     fig.tight_layout()
