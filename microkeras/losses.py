@@ -21,7 +21,7 @@ import autograd.numpy as np
 import numpy
 from autograd.tracer import isbox
 
-from microkeras import ops
+from microkeras import activations, ops
 from microkeras.config import epsilon, floatx
 
 # --------------------------------------------------------------------------
@@ -77,25 +77,10 @@ def _mean(x, axis=-1):
     return np.sum(x, axis=axis) / np.shape(x)[axis]
 
 
-def _relu(x):
-    return x * (x > 0)
-
-
-def _softplus(x):
-    """Stable ``log(1 + exp(x))``."""
-    return _relu(x) + np.log1p(np.exp(-np.abs(x)))
-
-
-def _log_softmax(logits, axis):
-    shift = numpy.max(ops.stop_gradient(logits), axis=axis, keepdims=True)
-    shifted = logits - shift
-    return shifted - np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True))
-
-
 def _crossentropy(one_hot, y_pred, from_logits, axis):
     """``-sum(one_hot * log p)`` over ``axis``, ``p`` from logits or renormalized, clipped probabilities."""
     if from_logits:
-        log_prob = _log_softmax(y_pred, axis)
+        log_prob = activations.log_softmax(y_pred, axis)
     else:
         eps = epsilon()
         prob = y_pred / np.sum(y_pred, axis=axis, keepdims=True)
@@ -148,7 +133,7 @@ def binary_crossentropy(y_true, y_pred, from_logits=False, label_smoothing=0.0, 
         label_smoothing = float(label_smoothing)
         y_true = y_true * (1.0 - label_smoothing) + 0.5 * label_smoothing
     if from_logits:
-        elementwise = _softplus(y_pred) - y_pred * y_true
+        elementwise = activations.softplus(y_pred) - y_pred * y_true
     else:
         eps = epsilon()
         prob = np.clip(y_pred, eps, 1.0 - eps)
@@ -223,12 +208,12 @@ def _hinge_margin(y_true, y_pred):
 
 def hinge(y_true, y_pred):
     """Mean of ``max(1 - y_true * y_pred, 0)`` over the last axis; labels -1/1 or 0/1."""
-    return _mean(_relu(_hinge_margin(y_true, y_pred)))
+    return _mean(ops.relu(_hinge_margin(y_true, y_pred)))
 
 
 def squared_hinge(y_true, y_pred):
     """Mean of ``max(1 - y_true * y_pred, 0) ** 2`` over the last axis; labels -1/1 or 0/1."""
-    return _mean(np.square(_relu(_hinge_margin(y_true, y_pred))))
+    return _mean(np.square(ops.relu(_hinge_margin(y_true, y_pred))))
 
 
 def categorical_hinge(y_true, y_pred):
@@ -240,7 +225,7 @@ def categorical_hinge(y_true, y_pred):
     winner = numpy.argmax(ops.stop_gradient(others), axis=-1)[..., None]
     pick = (numpy.arange(np.shape(others)[-1]) == winner).astype(others.dtype)
     negative = np.sum(others * pick, axis=-1)
-    return _relu(negative - positive + 1.0)
+    return ops.relu(negative - positive + 1.0)
 
 
 def kl_divergence(y_true, y_pred):
@@ -271,7 +256,7 @@ def log_cosh(y_true, y_pred):
     """Mean of ``log(cosh(y_pred - y_true))`` over the last axis, computed without overflow."""
     y_true, y_pred = _prepare(y_true, y_pred)
     error = y_pred - y_true
-    return _mean(error + _softplus(-2.0 * error) - math.log(2.0))
+    return _mean(error + activations.softplus(-2.0 * error) - math.log(2.0))
 
 
 def _l2_normalize(x, axis):
