@@ -10,6 +10,7 @@ from microkeras import optimizers
 from microkeras.layers import Dense, Input
 from microkeras.models import Sequential
 from microkeras.utils import Sequence, set_random_seed, to_categorical
+from tests.test_training import record_batches
 
 
 def data(n=24, seed=0):
@@ -121,12 +122,10 @@ def test_generator_that_runs_out_mid_epoch_stops_with_a_warning():
 def test_steps_per_epoch_with_arrays_cycles_through_the_data():
     x, y, _ = data(n=20)
     model = frozen()
-    seen = []
-    original = model.train_step
-    model.train_step = lambda xb, yb, sw=None: (seen.append(xb[:, 0].copy()), original(xb, yb, sw))[1]
+    seen = record_batches(model)
     model.fit(x, y, batch_size=8, steps_per_epoch=2, epochs=3, shuffle=False, verbose=0)
     # 20 samples at batch size 8 make passes of batches [0:8], [8:16], [16:20]; six steps wrap around.
-    starts = [float(batch[0]) for batch in seen]
+    starts = [float(batch[0, 0]) for batch in seen]
     assert starts == [x[0, 0], x[8, 0], x[16, 0], x[0, 0], x[8, 0], x[16, 0]]
 
 
@@ -162,11 +161,10 @@ def test_initial_epoch_starts_counting_there():
 def test_shuffle_batch_permutes_whole_chunks():
     x, y, _ = data(n=30)
     model = frozen()
-    seen = []
-    original = model.train_step
-    model.train_step = lambda xb, yb, sw=None: (seen.append(xb[:, 0].copy()), original(xb, yb, sw))[1]
+    batches = record_batches(model)
     set_random_seed(3)
     model.fit(x, y, batch_size=8, shuffle="batch", verbose=0)
+    seen = [batch[:, 0] for batch in batches]
     # Three full chunks of 8 in some order, each contiguous, then the partial tail [24:30].
     chunks = {float(x[start, 0]): start for start in (0, 8, 16)}
     for batch in seen[:3]:

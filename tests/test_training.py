@@ -30,6 +30,19 @@ def blobs(n=60, inputs=4, classes=3, seed=0):
     return x, to_categorical(labels, classes), labels
 
 
+def record_batches(model):
+    """Make ``model.train_step`` append a copy of each batch's ``x`` to the returned list."""
+    seen = []
+    original = model.train_step
+
+    def recording_step(x, y, sample_weight=None):
+        seen.append(numpy.array(x))
+        return original(x, y, sample_weight)
+
+    model.train_step = recording_step
+    return seen
+
+
 class BatchRecorder(callbacks.Callback):
     """Records the hook calls and batch sizes seen during fit."""
 
@@ -109,11 +122,9 @@ def test_epoch_loss_is_batch_size_weighted_mean_of_batch_losses():
 def test_batch_size_none_means_32_and_last_batch_is_partial():
     x, y, _ = blobs(n=100)
     model = small_classifier(metrics=[])
-    seen = []
-    original = model.train_step
-    model.train_step = lambda xb, yb, sw=None: (seen.append(len(xb)), original(xb, yb, sw))[1]
+    seen = record_batches(model)
     history = model.fit(x, y, verbose=0)
-    assert seen == [32, 32, 32, 4]
+    assert [len(batch) for batch in seen] == [32, 32, 32, 4]
     assert history.params["steps"] == 4
 
 
@@ -121,9 +132,7 @@ def test_batch_size_none_means_32_and_last_batch_is_partial():
 def test_validation_split_takes_the_tail_before_shuffling():
     x, y, _ = blobs(n=40)
     model = small_classifier()
-    seen = []
-    original = model.train_step
-    model.train_step = lambda xb, yb, sw=None: (seen.append(xb.copy()), original(xb, yb, sw))[1]
+    seen = record_batches(model)
     history = model.fit(x, y, batch_size=8, epochs=1, validation_split=0.25, shuffle=True, verbose=0)
     trained = numpy.concatenate(seen)
     # floor(40 * 0.75) = 30 training samples: exactly the first 30 rows, in some order.
@@ -193,11 +202,10 @@ def test_shuffle_false_keeps_order_and_true_permutes_each_epoch():
     x, y, _ = blobs(n=16)
     for shuffle, expect_sorted in ((False, True), (True, False)):
         model = small_classifier()
-        seen = []
-        original = model.train_step
-        model.train_step = lambda xb, yb, sw=None: (seen.append(xb[:, 0].copy()), original(xb, yb, sw))[1]
+        batches = record_batches(model)
         set_random_seed(0)
         model.fit(x, y, batch_size=16, epochs=2, shuffle=shuffle, verbose=0)
+        seen = [batch[:, 0] for batch in batches]
         assert numpy.array_equal(seen[0], x[:, 0]) == expect_sorted
         assert numpy.array_equal(seen[0], seen[1]) == expect_sorted
 
