@@ -421,3 +421,17 @@ def test_train_on_batch_notices_a_layer_frozen_between_calls():
     model.train_on_batch(x, y)
     for a, b in zip(frozen, model.layers[0].get_weights()):
         numpy.testing.assert_array_equal(a, b)
+
+
+def test_activity_regularization_is_added_to_the_loss_as_keras_3_does():
+    # Keras 3 adds activity_regularizer(outputs) to the loss as is: L1(0.1) gives
+    # 0.1 * sum(|outputs|) over the whole batch (tf.keras divided it by the batch size).
+    x, y, _ = blobs(n=12)
+    model = Sequential([Dense(3, activation="softmax", input_shape=(4,), activity_regularizer="l1")])
+    model.compile(optimizer=optimizers.SGD(learning_rate=0.0), loss="categorical_crossentropy")
+    p = model.predict(x, verbose=0).astype(numpy.float64)
+    data_loss = numpy.mean(-(y * numpy.log(numpy.clip(p, 1e-7, 1 - 1e-7))).sum(axis=1))
+    penalty = 0.01 * numpy.abs(p).sum()  # 'l1' is L1(0.01); softmax outputs: sum = 12
+    assert model.train_on_batch(x, y) == pytest.approx(data_loss + penalty, rel=1e-5)
+    assert model.evaluate(x, y, batch_size=12, verbose=0) == pytest.approx(data_loss + penalty, rel=1e-5)
+    assert model.layers[0].losses and not any(hasattr(v, "_node") for v in model.layers[0].losses)

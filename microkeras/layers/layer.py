@@ -205,8 +205,8 @@ class Layer:
 
     @property
     def losses(self):
-        """Activity-regularization penalties recorded by the last call."""
-        return list(self._losses)
+        """Penalties to add to the loss: weight regularizers, then the last call's activity penalty."""
+        return [spec.regularizer(spec.value) for spec in self._weight_specs if spec.regularizer] + self._losses
 
     # ------------------------------------------------------------- build/call
     def build(self, input_shape):
@@ -227,8 +227,9 @@ class Layer:
         outputs = self.call(inputs, *args, **kwargs)
         activity_regularizer = getattr(self, "activity_regularizer", None)
         if activity_regularizer is not None:
-            # Keras 3 adds the penalty as is (tf.keras divided it by the batch size).
-            self._losses.append(activity_regularizer(outputs))
+            # Keras 3 adds the penalty as is (tf.keras divided it by the batch size). Replaced, not
+            # appended: a Sequential calls each layer once per pass.
+            self._losses = [activity_regularizer(outputs)]
         return outputs
 
     @classmethod

@@ -138,6 +138,11 @@ class Sequential(Trainer, Layer):
         """Every layer's weights, layer by layer (Keras's ``get_weights`` order)."""
         return [w for layer in self.layers for w in layer.weights]
 
+    @property
+    def losses(self):
+        """Every layer's penalties (weight regularizers and the last pass's activity penalties)."""
+        return [penalty for layer in self.layers for penalty in layer.losses]
+
     def _weight_slots(self):
         return [slot for layer in self.layers for slot in layer._weight_slots()]
 

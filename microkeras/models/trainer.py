@@ -191,6 +191,8 @@ class Trainer:
             loss = self._total_loss(y, outputs, sample_weight, params)
         finally:
             swap(self._step_slots, saved)
+            for layer in self._activity_layers:
+                layer._losses = []  # traced values: do not keep the graph alive
         return loss, (ops.stop_gradient(loss), ops.stop_gradient(outputs))
 
     def train_step(self, x, y, sample_weight=None):
@@ -211,9 +213,8 @@ class Trainer:
         for index, regularizer in self._regularizers:
             loss = loss + regularizer(params[index])
         for layer in self._activity_layers:
-            for penalty in layer._losses:
+            for penalty in layer._losses:  # recorded by this traced pass
                 loss = loss + penalty
-            layer._losses.clear()
         return loss + self._frozen_penalty if self._frozen_penalty else loss
 
     def _prepare_step(self):
@@ -254,7 +255,9 @@ class Trainer:
         """
         last = self.layers[-1] if self.layers else None
         fused = losses.softmax_fused(self._compiled_loss)
-        if fused is not None and getattr(last, "activation", None) is activations.softmax:
+        # An activity regularizer must see the softmax output, so it rules fusion out.
+        if fused is not None and getattr(last, "activation", None) is activations.softmax \
+                and getattr(last, "activity_regularizer", None) is None:
             return fused, ops.softmax_values, [((vars(last), "activation"), activations.linear)]
         return self._compiled_loss, _identity, []
 
@@ -505,12 +508,7 @@ class Trainer:
         """Loss (with penalties) and predictions on one batch, without tracing."""
         y_pred = self(x, training=False)
         loss = self._compiled_loss(y, y_pred, sample_weight) * self._loss_weight
-        penalty = sum(float(spec.regularizer(spec.value)) for layer in self.layers
-                      for spec in layer._weight_specs if spec.regularizer)
-        for layer in self.layers:
-            penalty += sum(float(p) for p in layer._losses)
-            layer._losses.clear()
-        return loss + penalty, y_pred
+        return loss + sum(float(penalty) for penalty in self.losses), y_pred
 
     # ----------------------------------------------------------------- predict
     def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None, **kwargs):
