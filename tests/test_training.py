@@ -435,3 +435,21 @@ def test_activity_regularization_is_added_to_the_loss_as_keras_3_does():
     assert model.train_on_batch(x, y) == pytest.approx(data_loss + penalty, rel=1e-5)
     assert model.evaluate(x, y, batch_size=12, verbose=0) == pytest.approx(data_loss + penalty, rel=1e-5)
     assert model.layers[0].losses and not any(hasattr(v, "_node") for v in model.layers[0].losses)
+
+
+def test_weight_decay_exclusions_match_layer_and_weight_names():
+    # Keras order: w <- w * (1 - weight_decay * lr), then the SGD step. With lr 0.1 and decay 0.5 the
+    # decayed kernel ends 0.05 * kernel0 below the plain one; the excluded bias ends where the plain one does.
+    x, y, _ = blobs(n=8)
+    models = []
+    for weight_decay in (0.5, None):
+        optimizer = optimizers.SGD(learning_rate=0.1, weight_decay=weight_decay)
+        optimizer.exclude_from_weight_decay(var_names=["dense_x/bias"])
+        model = Sequential([Dense(3, activation="softmax", input_shape=(4,), name="dense_x",
+                                  bias_initializer="ones", kernel_initializer="ones")])
+        model.compile(optimizer, "categorical_crossentropy")
+        model.train_on_batch(x, y)
+        models.append(model.layers[0])
+    decayed, plain = models
+    numpy.testing.assert_allclose(decayed.kernel, plain.kernel - 0.05, rtol=1e-6)
+    numpy.testing.assert_array_equal(decayed.bias, plain.bias)

@@ -227,6 +227,8 @@ class Trainer:
         trainable = [(layer, spec) for layer in layers if self.trainable and layer.trainable
                      for spec in layer._weight_specs if spec.trainable]
         self._params = [spec.value for _, spec in trainable]
+        # Names like 'dense/kernel', for exclude_from_weight_decay(var_names=...).
+        self.optimizer.build(self._params, names=[f"{layer.name}/{spec.name}" for layer, spec in trainable])
         slots = [slot for layer in layers if self.trainable and layer.trainable
                  for slot in layer._weight_slots()[:sum(s.trainable for s in layer._weight_specs)]]
         self._regularizers = [(i, spec.regularizer) for i, (_, spec) in enumerate(trainable) if spec.regularizer]
