@@ -335,3 +335,12 @@ def test_a_bad_generator_batch_is_reported_with_its_source():
     x, y, labels = data()
     with pytest.raises(ValueError, match=r"In a batch yielded by `x`: .*sparse_categorical_crossentropy"):
         frozen().fit(iter([(x[:4], labels[:4])]), steps_per_epoch=1, verbose=0)
+
+
+def test_shuffled_batches_are_gathered_into_one_reused_buffer():
+    from microkeras.models.data_adapter import ArrayAdapter
+
+    x, y, _ = data(n=40)
+    adapter = ArrayAdapter(x, y, batch_size=8, shuffle=True)
+    bases = {id(xb.base) for xb, yb, _ in adapter.epoch()}
+    assert len(bases) == 1  # five batches, one buffer: no per-batch allocation of the data

@@ -147,3 +147,12 @@ def test_calling_the_model_on_an_array_runs_the_layers_in_order():
     numpy.testing.assert_allclose(model(x), expected, rtol=1e-6)
     assert model.get_layer(index=1) is model.layers[1]
     assert model.get_layer(name=model.layers[0].name) is model.layers[0]
+
+
+def test_keras_style_top_level_names():
+    import microkeras
+    from microkeras import backend as K
+
+    model = microkeras.Sequential([microkeras.Input((3,)), microkeras.layers.Dense(2)])
+    assert model.output_shape == (None, 2)
+    assert K.epsilon() == 1e-7 and K.floatx() == "float32" and K.backend() == "numpy"

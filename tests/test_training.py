@@ -453,3 +453,26 @@ def test_weight_decay_exclusions_match_layer_and_weight_names():
     decayed, plain = models
     numpy.testing.assert_allclose(decayed.kernel, plain.kernel - 0.05, rtol=1e-6)
     numpy.testing.assert_array_equal(decayed.bias, plain.bias)
+
+
+def test_predict_and_evaluate_never_trace(monkeypatch):
+    import autograd.core
+
+    created = []
+    original = autograd.core.VJPNode.__init__
+
+    def counting(self, *args):
+        created.append(args[1])
+        original(self, *args)
+
+    x, y, _ = blobs(n=20)
+    model = small_classifier(metrics=["accuracy"])
+    model.fit(x, y, verbose=0, validation_split=0.2)
+    monkeypatch.setattr(autograd.core.VJPNode, "__init__", counting)
+    model.predict(x, verbose=0)
+    model.evaluate(x, y, verbose=0)
+    model.test_on_batch(x, y)
+    model.predict_on_batch(x)
+    assert created == []
+    model.train_on_batch(x, y)
+    assert created  # the same patch does see a training step's operations
