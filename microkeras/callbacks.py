@@ -17,7 +17,6 @@ import warnings
 
 import numpy
 
-from microkeras import metrics as metrics_module
 from microkeras.utils.argument_checks import check_int
 from microkeras.utils.progbar import Progbar
 
@@ -229,31 +228,6 @@ def _print(message):
     print(message, flush=True)
 
 
-# Keras 3 metrics carry ``_direction`` ('up' or 'down'), which ``mode='auto'`` reads.
-# microkeras metrics do not (yet), so their direction is looked up here.
-_HIGHER_IS_BETTER = (
-    metrics_module.Accuracy, metrics_module.BinaryAccuracy, metrics_module.CategoricalAccuracy,
-    metrics_module.SparseCategoricalAccuracy, metrics_module.TopKCategoricalAccuracy,
-    metrics_module.SparseTopKCategoricalAccuracy, metrics_module.Precision, metrics_module.Recall,
-    metrics_module.AUC,
-)
-_LOWER_IS_BETTER = (
-    metrics_module.MeanSquaredError, metrics_module.MeanAbsoluteError,
-    metrics_module.MeanAbsolutePercentageError, metrics_module.MeanSquaredLogarithmicError,
-    metrics_module.RootMeanSquaredError,
-)
-
-
-def _metric_direction(metric):
-    """``'up'``, ``'down'`` or None (unknown, e.g. a user's function wrapped as a metric)."""
-    direction = getattr(metric, "_direction", None)
-    if direction is None and isinstance(metric, _HIGHER_IS_BETTER):
-        direction = "up"
-    if direction is None and isinstance(metric, _LOWER_IS_BETTER):
-        direction = "down"
-    return direction
-
-
 # ------------------------------------------------------- monitored quantities
 
 
@@ -317,7 +291,7 @@ class MonitorCallback(Callback):
         direction = "down" if name == "loss" else None
         for metric in getattr(self.model, "metrics", None) or ():
             if metric.name == name:
-                direction = _metric_direction(metric) or direction
+                direction = getattr(metric, "_direction", None) or direction
         if direction is None:
             raise ValueError(
                 f"{type(self).__name__} received monitor={self.monitor!r}, but cannot tell whether "

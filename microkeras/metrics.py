@@ -172,11 +172,17 @@ def mean_squared_logarithmic_error(y_true, y_pred):
 class Metric:
     """A running statistic: ``update_state`` accumulates, ``result`` reads it.
 
+    ``_direction`` is ``'up'`` when higher is better, ``'down'`` when lower
+    is, None when unknown (Keras 3's attribute; ``EarlyStopping(mode='auto')``
+    reads it).
+
     Subclasses implement ``update_state``, ``result`` and ``reset_state``.
     ``name`` is the key the metric gets in logs and ``History`` (default: the
     class name in snake_case).  ``dtype`` is kept for config round-trips;
     state is accumulated in float64 and ``result()`` is a Python float.
     """
+
+    _direction = None
 
     def __init__(self, name=None, dtype=None):
         if name is not None and not isinstance(name, str):
@@ -337,12 +343,16 @@ class MeanMetricWrapper(Mean):
 class Accuracy(MeanMetricWrapper):
     """How often predictions equal labels exactly (see :func:`accuracy`)."""
 
+    _direction = "up"
+
     def __init__(self, name="accuracy", dtype=None):
         super().__init__(accuracy, name=name, dtype=dtype)
 
 
 class BinaryAccuracy(MeanMetricWrapper):
     """How often ``y_pred > threshold`` matches 0/1 labels."""
+
+    _direction = "up"
 
     def __init__(self, name="binary_accuracy", dtype=None, threshold=0.5):
         if not 0 < threshold < 1:
@@ -357,6 +367,8 @@ class BinaryAccuracy(MeanMetricWrapper):
 class CategoricalAccuracy(MeanMetricWrapper):
     """How often ``argmax(y_pred)`` matches one-hot labels."""
 
+    _direction = "up"
+
     def __init__(self, name="categorical_accuracy", dtype=None):
         super().__init__(categorical_accuracy, name=name, dtype=dtype)
 
@@ -364,12 +376,16 @@ class CategoricalAccuracy(MeanMetricWrapper):
 class SparseCategoricalAccuracy(MeanMetricWrapper):
     """How often ``argmax(y_pred)`` matches integer labels."""
 
+    _direction = "up"
+
     def __init__(self, name="sparse_categorical_accuracy", dtype=None):
         super().__init__(sparse_categorical_accuracy, name=name, dtype=dtype)
 
 
 class TopKCategoricalAccuracy(MeanMetricWrapper):
     """How often the one-hot label is among the ``k`` highest scores."""
+
+    _direction = "up"
 
     def __init__(self, k=5, name="top_k_categorical_accuracy", dtype=None):
         super().__init__(top_k_categorical_accuracy, name=name, dtype=dtype, k=k)
@@ -379,6 +395,8 @@ class TopKCategoricalAccuracy(MeanMetricWrapper):
 class SparseTopKCategoricalAccuracy(MeanMetricWrapper):
     """How often the integer label is among the ``k`` highest scores."""
 
+    _direction = "up"
+
     def __init__(self, k=5, name="sparse_top_k_categorical_accuracy", dtype=None):
         super().__init__(sparse_top_k_categorical_accuracy, name=name, dtype=dtype, k=k)
         self.k = k
@@ -387,12 +405,16 @@ class SparseTopKCategoricalAccuracy(MeanMetricWrapper):
 class MeanSquaredError(MeanMetricWrapper):
     """Mean of :func:`mean_squared_error` over samples."""
 
+    _direction = "down"
+
     def __init__(self, name="mean_squared_error", dtype=None):
         super().__init__(mean_squared_error, name=name, dtype=dtype)
 
 
 class MeanAbsoluteError(MeanMetricWrapper):
     """Mean of :func:`mean_absolute_error` over samples."""
+
+    _direction = "down"
 
     def __init__(self, name="mean_absolute_error", dtype=None):
         super().__init__(mean_absolute_error, name=name, dtype=dtype)
@@ -401,6 +423,8 @@ class MeanAbsoluteError(MeanMetricWrapper):
 class MeanAbsolutePercentageError(MeanMetricWrapper):
     """Mean of :func:`mean_absolute_percentage_error` over samples."""
 
+    _direction = "down"
+
     def __init__(self, name="mean_absolute_percentage_error", dtype=None):
         super().__init__(mean_absolute_percentage_error, name=name, dtype=dtype)
 
@@ -408,12 +432,16 @@ class MeanAbsolutePercentageError(MeanMetricWrapper):
 class MeanSquaredLogarithmicError(MeanMetricWrapper):
     """Mean of :func:`mean_squared_logarithmic_error` over samples."""
 
+    _direction = "down"
+
     def __init__(self, name="mean_squared_logarithmic_error", dtype=None):
         super().__init__(mean_squared_logarithmic_error, name=name, dtype=dtype)
 
 
 class RootMeanSquaredError(MeanMetricWrapper):
     """``sqrt`` of the running weighted mean of squared errors."""
+
+    _direction = "down"
 
     def __init__(self, name="root_mean_squared_error", dtype=None):
         # Elementwise squared error, so (N, T) sample weights apply per entry as in Keras.
@@ -552,6 +580,8 @@ class Precision(_ThresholdMetric):
     ``class_id`` restricts the metric to one column of ``(N, C)`` inputs.
     """
 
+    _direction = "up"
+
     @staticmethod
     def _score(tp, fp, tn, fn):
         return _safe_divide(tp, tp + fp)
@@ -562,6 +592,8 @@ class Recall(_ThresholdMetric):
 
     Arguments as :class:`Precision`.
     """
+
+    _direction = "up"
 
     @staticmethod
     def _score(tp, fp, tn, fn):
@@ -598,6 +630,8 @@ class AUC(_ConfusionMetric):
     ``multi_label=True`` computes one AUC per column of ``(N, L)`` inputs and
     averages them; otherwise all entries are pooled.
     """
+
+    _direction = "up"
 
     def __init__(
         self,
