@@ -156,3 +156,13 @@ def test_keras_style_top_level_names():
     model = microkeras.Sequential([microkeras.Input((3,)), microkeras.layers.Dense(2)])
     assert model.output_shape == (None, 2)
     assert K.epsilon() == 1e-7 and K.floatx() == "float32" and K.backend() == "numpy"
+
+
+def test_summary_wraps_long_names_and_keeps_the_table_rectangular():
+    model = Sequential([Dense(2, input_shape=(3,), name="a_layer_name_longer_than_its_column_is_wide")])
+    lines = []
+    model.summary(print_fn=lines.append)
+    table = lines[1:-3]
+    assert all("\n" not in line for line in lines)
+    assert len({len(line) for line in table}) == 1
+    assert any("a_layer_name_longer_than_its_col" in line for line in table)

@@ -1,6 +1,7 @@
 """``model.summary()``: Keras 3's table of layers, output shapes and parameter counts."""
 
 _UNITS = ("B", "KB", "MB", "GB", "TB")
+_KERAS_WIDTHS = (33, 24, 15)  # the column widths of Keras 3's table, borders excluded
 
 
 def readable_size(num_bytes):
@@ -19,11 +20,12 @@ def _format_shape(shape):
 def print_summary(model, line_length=None, positions=None, print_fn=None):
     """Print (or hand to ``print_fn``) the summary table of a Sequential ``model``."""
     print_fn = print_fn or print
-    line_length = line_length or 76
-    positions = positions or (0.45, 0.78, 1.0)
-    inner = line_length - 4  # four border characters
-    cuts = [int(inner * p) for p in positions]
-    widths = [cuts[0]] + [b - a for a, b in zip(cuts, cuts[1:])]
+    if line_length is None and positions is None:
+        widths = list(_KERAS_WIDTHS)
+    else:
+        inner = (line_length or 4 + sum(_KERAS_WIDTHS)) - 4  # four border characters
+        cuts = [int(inner * p) for p in (positions or (0.45, 0.78, 1.0))]
+        widths = [cuts[0]] + [b - a for a, b in zip(cuts, cuts[1:])]
 
     rows = []
     shape = model._input_batch_shape() if model.built else None
@@ -39,15 +41,22 @@ def print_summary(model, line_length=None, positions=None, print_fn=None):
         return left + mid.join(fill * w for w in widths) + right
 
     def row(cells, sep):
-        texts = [f" {cells[0]:<{widths[0] - 2}} ", f" {cells[1]:<{widths[1] - 2}} ", f" {cells[2]:>{widths[2] - 2}} "]
-        return sep + sep.join(texts) + sep
+        """One table row; text longer than its column wraps onto extra lines, as in Keras's table."""
+        chunks = [[text[i:i + w - 2] for i in range(0, max(len(text), 1), w - 2)] for text, w in zip(cells, widths)]
+        out = []
+        for k in range(max(len(c) for c in chunks)):
+            parts = [c[k] if k < len(c) else "" for c in chunks]
+            texts = [f" {parts[0]:<{widths[0] - 2}} ", f" {parts[1]:<{widths[1] - 2}} ",
+                     f" {parts[2]:>{widths[2] - 2}} "]
+            out.append(sep + sep.join(texts) + sep)
+        return out
 
     lines = [f'Model: "{model.name}"', line("┏", "┳", "┓", "━"),
-             row(("Layer (type)", "Output Shape", "Param #"), "┃"), line("┡", "╇", "┩", "━")]
+             *row(("Layer (type)", "Output Shape", "Param #"), "┃"), line("┡", "╇", "┩", "━")]
     for i, cells in enumerate(rows):
         if i:
             lines.append(line("├", "┼", "┤", "─"))
-        lines.append(row(cells, "│"))
+        lines.extend(row(cells, "│"))
     lines.append(line("└", "┴", "┘", "─"))
 
     built = [layer for layer in model.layers if layer.built]
