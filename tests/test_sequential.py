@@ -165,4 +165,5 @@ def test_summary_wraps_long_names_and_keeps_the_table_rectangular():
     table = lines[1:-3]
     assert all("\n" not in line for line in lines)
     assert len({len(line) for line in table}) == 1
-    assert any("a_layer_name_longer_than_its_col" in line for line in table)
+    assert any("a_layer_name_longer_than_its_co " in line for line in table)
+    assert any("lumn_is_wide (Dense)" in line for line in table)
