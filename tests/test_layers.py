@@ -378,3 +378,18 @@ def test_dtype_other_than_float32_is_rejected_naming_the_argument(dtype):
 def test_keras_dtype_policy_name_is_rejected_naming_the_argument():
     with pytest.raises(ValueError, match="dtype"):
         Dense(4, dtype="mixed_float16")
+
+
+def test_stateless_call_has_keras_3_signature_and_returns():
+    layer = Dense(2, input_shape=(3,), activity_regularizer="l2")
+    x = numpy.ones((4, 3), numpy.float32)
+    layer(x)
+    kernel, bias = [numpy.ones_like(w) for w in layer.trainable_weights]
+    outputs, non_trainable = layer.stateless_call([kernel, bias], [], x)
+    numpy.testing.assert_array_equal(outputs, numpy.full((4, 2), 4.0))  # 3 * 1 + 1
+    assert non_trainable == []
+    _, _, losses = layer.stateless_call([kernel, bias], [], x, return_losses=True)
+    assert float(losses[0]) == pytest.approx(0.01 * 16.0 * 8)  # l2 = 0.01 * sum(4.0 ** 2) over 8 outputs
+    assert layer.kernel is not kernel  # the layer's own arrays are back
+    with pytest.raises(ValueError, match="needs 2 trainable"):
+        layer.stateless_call([kernel], [], x)

@@ -289,19 +289,33 @@ class Layer:
         """Put ``values`` where ``call`` reads the weights; return what was there."""
         return swap(self._weight_slots(), values)
 
-    def stateless_call(self, weights, inputs, training=False):
-        """Run ``call`` with ``weights`` (list in :attr:`weights` order) instead of the layer's own.
+    def stateless_call(self, trainable_variables, non_trainable_variables, *args, return_losses=False,
+                       **kwargs):
+        """Keras 3's functional call: run the layer with the given weight values instead of its own.
 
-        A functional escape hatch: ``autograd.grad`` can differentiate it with
-        respect to ``weights``.
+        ``trainable_variables`` and ``non_trainable_variables`` are lists in
+        the order of :attr:`trainable_weights` and
+        :attr:`non_trainable_weights`; ``args``/``kwargs`` go to ``call``
+        (``training=True`` included).  Returns ``(outputs,
+        non_trainable_variables)``, plus the layer's penalties when
+        ``return_losses``.  The layer's own arrays are untouched, so
+        ``autograd.grad`` can differentiate the outputs with respect to the
+        given values.
         """
         if not self.built:
-            self._build_for(tuple(numpy.shape(inputs)))
-        old = self._bind(weights)
+            self._build_for(tuple(numpy.shape(args[0])))
+        trainable, non_trainable = list(trainable_variables), list(non_trainable_variables)
+        if len(trainable) != len(self.trainable_weights) or len(non_trainable) != len(self.non_trainable_weights):
+            raise ValueError(f"stateless_call on layer {self.name!r} needs {len(self.trainable_weights)} trainable "
+                             f"and {len(self.non_trainable_weights)} non-trainable values; received "
+                             f"{len(trainable)} and {len(non_trainable)}.")
+        old = self._bind(trainable + non_trainable)
         try:
-            return self(inputs, training=training)
+            outputs = self(*args, **kwargs)
+            losses = self.losses
         finally:
             self._bind(old)
+        return (outputs, non_trainable, losses) if return_losses else (outputs, non_trainable)
 
     # ------------------------------------------------------------ serialization
     def get_config(self):
