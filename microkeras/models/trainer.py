@@ -224,18 +224,22 @@ class Trainer:
         ``trainable`` flags may have changed since compile.
         """
         layers = self.layers
-        trainable = [(layer, spec) for layer in layers if self.trainable and layer.trainable
-                     for spec in layer._weight_specs if spec.trainable]
+        trainable, slots = [], []  # (layer, spec) and binding place of each trainable weight
+        for layer in layers:
+            if self.trainable and layer.trainable:
+                specs = [spec for spec in layer._weight_specs if spec.trainable]
+                trainable += [(layer, spec) for spec in specs]
+                slots += layer._weight_slots()[:len(specs)]  # slots list trainable weights first
         self._params = [spec.value for _, spec in trainable]
         # Names like 'dense/kernel', for exclude_from_weight_decay(var_names=...).
         self.optimizer.build(self._params, names=[f"{layer.name}/{spec.name}" for layer, spec in trainable])
-        slots = [slot for layer in layers if self.trainable and layer.trainable
-                 for slot in layer._weight_slots()[:sum(s.trainable for s in layer._weight_specs)]]
         self._regularizers = [(i, spec.regularizer) for i, (_, spec) in enumerate(trainable) if spec.regularizer]
         self._constraints = [(i, spec.constraint) for i, (_, spec) in enumerate(trainable) if spec.constraint]
-        frozen = [spec for layer in layers for spec in layer._weight_specs
-                  if spec.regularizer and not (self.trainable and layer.trainable and spec.trainable)]
-        self._frozen_penalty = float(sum(float(spec.regularizer(spec.value)) for spec in frozen))
+        # Penalties of weights the step does not train are constants: computed once.
+        traced = {id(spec) for _, spec in trainable}
+        self._frozen_penalty = float(sum(float(spec.regularizer(spec.value)) for layer in layers
+                                         for spec in layer._weight_specs
+                                         if spec.regularizer and id(spec) not in traced))
         self._activity_layers = [layer for layer in layers if getattr(layer, "activity_regularizer", None)]
         self._step_loss, self._output_activation, overrides = self._choose_loss_path()
         self._step_slots = slots + [slot for slot, _ in overrides]
