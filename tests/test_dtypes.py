@@ -10,7 +10,7 @@ import pytest
 
 from microkeras import activations, losses, optimizers
 from microkeras.layers import Dense, Dropout, Flatten, Input, Reshape
-from microkeras.models import Sequential
+from microkeras.models import Sequential, data_preparation
 from microkeras.testing import record_backward_dtypes
 
 ACTIVATIONS = sorted(activations._BY_NAME)
@@ -54,6 +54,6 @@ def test_training_step_with_each_loss_stays_float32(name):
     model = Sequential([Input((2, 3)), Flatten(), Dense(6), Reshape((2, 3)), Flatten(),
                         Dense(3, activation="softmax")])
     model.compile(optimizers.SGD(0.01), name)
-    y = model._arrays(x, _targets(name, rng), None)[1]
+    y = data_preparation.checked_arrays(model, x, _targets(name, rng), None)[1]
     model._prepare_step()
     assert_step_is_float32(model, x, y, numpy.linspace(0.5, 1.5, 8).astype(numpy.float32))

@@ -17,9 +17,8 @@ from microkeras import activations, losses, ops, optimizers
 from microkeras import callbacks as callbacks_module
 from microkeras import metrics as metrics_module
 from microkeras.layers.layer import swap
-from microkeras.models import data_adapter, data_checks
+from microkeras.models import data_adapter, data_preparation
 from microkeras.utils.argument_checks import check_int
-from microkeras.utils.sequence import Sequence
 
 # Keras 3 compile() arguments that only steer its compilers; they change nothing here.
 _NO_EFFECT_COMPILE_ARGS = ("run_eagerly", "steps_per_execution", "jit_compile", "auto_scale_loss")
@@ -292,9 +291,9 @@ class Trainer:
         validation_steps = data_adapter.resolve_steps(validation_steps, "validation_steps")
         if validation_batch_size is not None:
             data_adapter.resolve_batch_size(validation_batch_size, "validation_batch_size")
-        train, val, class_weight = self._fit_data(x, y, sample_weight, class_weight, batch_size, shuffle,
-                                                  steps_per_epoch, validation_split, validation_data,
-                                                  validation_batch_size or batch_size, validation_steps)
+        train, val, class_weight = data_preparation.fit_adapters(
+            self, x, y, sample_weight, class_weight, batch_size, shuffle, steps_per_epoch, validation_split,
+            validation_data, validation_batch_size or batch_size, validation_steps)
         callback_list = callbacks_module.CallbackList(
             callbacks, add_history=True, add_progbar=verbose != 0, model=self,
             verbose=verbose, epochs=epochs, steps=train.num_batches)
@@ -306,7 +305,7 @@ class Trainer:
             self.reset_metrics()
             callback_list.on_epoch_begin(epoch)
             steps_done = 0
-            for step, (xb, yb, swb) in enumerate(self._batches(train, "x", class_weight)):
+            for step, (xb, yb, swb) in enumerate(data_preparation.epoch_batches(self, train, "x", class_weight)):
                 callback_list.on_train_batch_begin(step)
                 loss, y_pred = self.train_step(xb, yb, swb)
                 logs = self._update_metrics(loss, yb, y_pred, swb)
@@ -332,43 +331,6 @@ class Trainer:
         callback_list.on_train_end(logs)
         return self.history
 
-    def _fit_data(self, x, y, sample_weight, class_weight, batch_size, shuffle, steps, validation_split,
-                  validation_data, validation_batch_size, validation_steps):
-        """Check fit's data and return ``(train adapter, validation adapter or None, class_weight)``.
-
-        For arrays everything is checked here, before training, and
-        ``class_weight`` is folded into the sample weights (so None comes
-        back); batches of generators are checked as they arrive.
-        """
-        if data_adapter.is_generator_like(x):
-            if validation_split:
-                raise ValueError("`validation_split` needs arrays; with a generator or Sequence pass "
-                                 "`validation_data` instead.")
-            if class_weight is not None:
-                data_checks.check_class_weight(class_weight, None)
-            train = self._data_adapter(x, y, sample_weight, batch_size, shuffle, steps)
-            val_arrays = None
-        else:
-            if y is None and self._target_tensors is not None:
-                y = self._target_tensors
-            x, y, sample_weight = self._arrays(x, y, sample_weight)
-            val_arrays = None
-            if validation_data is None and validation_split:
-                (x, y, sample_weight), val_arrays = data_adapter.train_validation_split(
-                    (x, y, sample_weight), validation_split)
-            sample_weight = self._weights_for(y, sample_weight, class_weight, "")
-            train = data_adapter.ArrayAdapter(x, y, sample_weight, data_adapter.resolve_batch_size(batch_size),
-                                              shuffle, steps)
-            class_weight = None
-        if validation_data is not None:
-            val = self._validation_adapter(validation_data, validation_batch_size, validation_steps)
-        elif val_arrays is not None:
-            val = _checked_validation_steps(data_adapter.ArrayAdapter(
-                *val_arrays, data_adapter.resolve_batch_size(validation_batch_size)), validation_steps)
-        else:
-            val = None
-        return train, val, class_weight
-
     def _update_metrics(self, loss, y, y_pred, sample_weight):
         self._loss_tracker.update_state(loss, sample_weight=len(y_pred))
         for metric, weighted in zip(self._metrics, self._metric_weighted):
@@ -391,91 +353,6 @@ class Trainer:
         first = self._layers[0] if self._layers else None
         return [first.name] if first is not None else []
 
-    def _x_array(self, x, argument):
-        """``x`` as one array that fits the model's input (the model is built for it if needed)."""
-        x = data_adapter.check_array(data_adapter.single(x, self.input_names, argument), argument)
-        if not self.built:
-            self.build((None,) + x.shape[1:])
-        else:
-            data_checks.check_input_shape(x, self._build_input_shape[1:], argument)
-        return x
-
-    def _arrays(self, x, y, sample_weight, prefix=""):
-        """Validate one data set of arrays against the model and the loss; return it ready to batch."""
-        x = self._x_array(x, prefix + "x")
-        y = data_adapter.check_array(data_adapter.single(y, self.output_names, prefix + "y"), prefix + "y")
-        sample_weight = data_adapter.check_array(sample_weight, prefix + "sample_weight", allow_none=True)
-        data_adapter.check_lengths(**{prefix + "x": x, prefix + "y": y, prefix + "sample_weight": sample_weight})
-        if len(x) == 0:
-            raise ValueError(f"`{prefix}x` is empty: there is nothing to train or evaluate on.")
-        y = data_checks.check_targets(y, self.output_shape, self._compiled_loss, prefix + "y")
-        data_adapter.check_finite(x, prefix + "x")
-        data_adapter.check_finite(y, prefix + "y")
-        self._build_metrics(y.shape, self.output_shape)
-        return x, y, sample_weight
-
-    def _weights_for(self, y, sample_weight, class_weight, prefix):
-        """Sample weights from ``sample_weight`` or ``class_weight`` (not both), validated."""
-        if class_weight is not None:
-            if sample_weight is not None:
-                raise ValueError("Pass either `class_weight` or `sample_weight`, not both (Keras 3 rule).")
-            sparse = losses.is_sparse(self._compiled_loss)
-            data_checks.check_class_weight(class_weight, max(self.output_shape[-1], 2))
-            sample_weight = data_checks.class_weights_to_sample_weights(y, class_weight, sparse)
-        if sample_weight is not None:
-            data_adapter.check_finite(sample_weight, prefix + "sample_weight")
-            sample_weight = data_checks.check_sample_weight(sample_weight, self.output_shape, len(y),
-                                                            self._sample_weight_mode, prefix + "sample_weight")
-        return sample_weight
-
-    def _data_adapter(self, x, y, sample_weight, batch_size, shuffle, steps, argument="x"):
-        """An adapter for a generator or Sequence ``x``, after rejecting what it cannot take."""
-        for name, value in (("y", y), ("sample_weight", sample_weight), ("batch_size", batch_size)):
-            if value is not None:
-                raise ValueError(f"`{name}` must not be given when `{argument}` is a generator or Sequence: "
-                                 f"it yields its own batches (x, y) or (x, y, sample_weight).")
-        if isinstance(x, Sequence):
-            return data_adapter.SequenceAdapter(x, shuffle, steps)
-        return data_adapter.GeneratorAdapter(x, steps)
-
-    def _validation_adapter(self, validation_data, batch_size, steps):
-        """An adapter for ``validation_data``: a generator, a Sequence, or ``(x, y[, sample_weight])``."""
-        if data_adapter.is_generator_like(validation_data):
-            if steps is None and not isinstance(validation_data, Sequence):
-                raise ValueError("`validation_steps` is required when `validation_data` is a generator or "
-                                 "iterator: it says how many batches to validate on each epoch (a "
-                                 "generator cannot be restarted).")
-            return self._data_adapter(validation_data, None, None, None, False,
-                                      steps if not isinstance(validation_data, Sequence) else None,
-                                      "validation_data")
-        if not isinstance(validation_data, (tuple, list)) or len(validation_data) not in (2, 3):
-            length = f" of length {len(validation_data)}" if hasattr(validation_data, "__len__") else ""
-            raise ValueError("`validation_data` must be a tuple (x_val, y_val) or (x_val, y_val, "
-                             f"val_sample_weight), or a generator; received {type(validation_data).__name__}"
-                             f"{length}.")
-        x_val, y_val, sw_val = (tuple(validation_data) + (None,))[:3]
-        x_val, y_val, sw_val = self._arrays(x_val, y_val, sw_val, prefix="validation_data: ")
-        sw_val = self._weights_for(y_val, sw_val, None, "validation_data: ")
-        adapter = data_adapter.ArrayAdapter(x_val, y_val, sw_val, data_adapter.resolve_batch_size(batch_size))
-        return _checked_validation_steps(adapter, steps)
-
-    def _batches(self, adapter, argument, class_weight=None):
-        """One epoch of checked ``(x, y, sample_weight)`` batches from ``adapter``."""
-        if isinstance(adapter, data_adapter.ArrayAdapter):
-            return adapter.epoch()
-        return (self._checked_batch(batch, argument, class_weight) for batch in adapter.epoch())
-
-    def _checked_batch(self, batch, argument, class_weight):
-        x, y, sample_weight = data_adapter.unpack_batch(batch, f"`{argument}`")
-        if y is None:
-            raise ValueError(f"`{argument}` yielded a batch without targets; training and evaluation need "
-                             "(x, y) or (x, y, sample_weight).")
-        try:
-            x, y, sample_weight = self._arrays(x, y, sample_weight)
-            return x, y, self._weights_for(y, sample_weight, class_weight, "")
-        except (ValueError, TypeError) as error:
-            raise type(error)(f"In a batch yielded by `{argument}`: {error}") from None
-
     # ---------------------------------------------------------------- evaluate
     def evaluate(self, x=None, y=None, batch_size=None, verbose="auto", sample_weight=None, steps=None,
                  callbacks=None, return_dict=False, **kwargs):
@@ -484,13 +361,8 @@ class Trainer:
         _reject_unknown(kwargs, "evaluate", _NO_EFFECT_FIT_ARGS)
         verbose = _check_verbose(verbose)
         steps = data_adapter.resolve_steps(steps, "steps")
-        if data_adapter.is_generator_like(x):
-            adapter = self._data_adapter(x, y, sample_weight, batch_size, False, steps)
-        else:
-            x, y, sample_weight = self._arrays(x, y, sample_weight)
-            sample_weight = self._weights_for(y, sample_weight, None, "")
-            adapter = data_adapter.ArrayAdapter(x, y, sample_weight, data_adapter.resolve_batch_size(batch_size))
-        total = _known_steps(adapter.num_batches, steps)
+        adapter = data_preparation.evaluation_adapter(self, x, y, sample_weight, batch_size, steps)
+        total = data_preparation.known_steps(adapter.num_batches, steps)
         callback_list = callbacks_module.CallbackList(callbacks, add_progbar=verbose != 0, model=self,
                                                       verbose=verbose, epochs=1, steps=total)
         logs = self._run_evaluation(adapter, steps, callback_list)
@@ -501,7 +373,8 @@ class Trainer:
         self.reset_metrics()
         callback_list.on_test_begin()
         logs = {}
-        for step, (xb, yb, swb) in enumerate(itertools.islice(self._batches(adapter, "validation_data"), steps)):
+        batches = data_preparation.epoch_batches(self, adapter, "validation_data")
+        for step, (xb, yb, swb) in enumerate(itertools.islice(batches, steps)):
             callback_list.on_test_batch_begin(step)
             loss, y_pred = self.test_step(xb, yb, swb)
             logs = self._update_metrics(loss, yb, y_pred, swb)
@@ -522,18 +395,10 @@ class Trainer:
         _reject_unknown(kwargs, "predict", _NO_EFFECT_FIT_ARGS)
         verbose = _check_verbose(verbose)
         steps = data_adapter.resolve_steps(steps, "steps")
-        if data_adapter.is_generator_like(x):
-            adapter = self._data_adapter(x, None, None, batch_size, False, steps)
-            batches = (self._x_array(_inputs_of(batch), "x") for batch in adapter.epoch())
-            size = None
-        else:
-            x = self._x_array(x, "x")
-            adapter = data_adapter.ArrayAdapter(x, batch_size=data_adapter.resolve_batch_size(batch_size))
-            batches = (xb for xb, _, _ in adapter.epoch())
-            size = len(x)
+        batches, num_batches, size = data_preparation.prediction_batches(self, x, batch_size, steps)
         callback_list = callbacks_module.CallbackList(callbacks, add_progbar=verbose != 0, model=self,
                                                       verbose=verbose, epochs=1,
-                                                      steps=_known_steps(adapter.num_batches, steps))
+                                                      steps=data_preparation.known_steps(num_batches, steps))
         callback_list.on_predict_begin()
         outputs, filled = [], 0
         for step, xb in enumerate(itertools.islice(batches, steps)):
@@ -556,8 +421,7 @@ class Trainer:
     def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None, return_dict=False):
         """One training step on one batch; returns that batch's loss (and metrics)."""
         self._check_compiled("train_on_batch")
-        x, y, sample_weight = self._arrays(x, y, sample_weight)
-        sample_weight = self._weights_for(y, sample_weight, class_weight, "")
+        x, y, sample_weight = data_preparation.weighted_arrays(self, x, y, sample_weight, class_weight)
         if self._step_key() != self._prepared_for:  # layers or trainable flags changed since the last step
             self._step_ready = False
         self.reset_metrics()
@@ -567,41 +431,20 @@ class Trainer:
     def test_on_batch(self, x, y=None, sample_weight=None, return_dict=False):
         """Loss (and metrics) of one batch, without training."""
         self._check_compiled("test_on_batch")
-        x, y, sample_weight = self._arrays(x, y, sample_weight)
-        sample_weight = self._weights_for(y, sample_weight, None, "")
+        x, y, sample_weight = data_preparation.weighted_arrays(self, x, y, sample_weight)
         self.reset_metrics()
         loss, y_pred = self.test_step(x, y, sample_weight)
         return self._format_logs(self._update_metrics(loss, y, y_pred, sample_weight), return_dict)
 
     def predict_on_batch(self, x):
         """Model outputs for one batch, as a float32 array."""
-        return numpy.asarray(self(self._x_array(x, "x"), training=False))
+        return numpy.asarray(self(data_preparation.input_array(self, x, "x"), training=False))
 
     def _format_logs(self, logs, return_dict):
         if return_dict:
             return logs
         values = [logs[name] for name in self.metrics_names]
         return values[0] if len(values) == 1 else values
-
-
-def _checked_validation_steps(adapter, steps):
-    """Refuse ``validation_steps`` beyond what validation arrays hold (a validation set too small)."""
-    if steps is not None and steps > adapter.num_batches:
-        raise ValueError(f"validation_steps={steps} asks for more batches than the validation data has: "
-                         f"{adapter.num_samples} samples make {adapter.num_batches} batches of "
-                         f"{adapter.batch_size}. Lower validation_steps or pass more validation data.")
-    return adapter
-
-
-def _inputs_of(batch):
-    """The ``x`` of what a predict generator yields: ``x``, ``(x,)`` or ``(x, y, ...)``."""
-    return batch[0] if isinstance(batch, tuple) else batch
-
-
-def _known_steps(num_batches, steps):
-    if num_batches is None:
-        return steps
-    return num_batches if steps is None else min(num_batches, steps)
 
 
 def _identity(x):

@@ -1,0 +1,320 @@
+"""Data preparation: user data checked against a model and its loss, then batched.
+
+The trainer hands its data arguments here and gets back adapters (see
+:mod:`~microkeras.models.data_adapter`) whose batches are ready for a step.
+Arrays are checked whole, before any weight changes; batches of generators
+and Sequences are checked as they arrive.  Errors name the argument and say
+how to fix it.
+"""
+
+import numbers
+
+import numpy
+
+from microkeras import losses
+from microkeras.models import data_adapter
+from microkeras.utils.sequence import Sequence
+
+
+# -------------------------------------------------------------------- adapters
+def fit_adapters(model, x, y, sample_weight, class_weight, batch_size, shuffle, steps, validation_split,
+                 validation_data, validation_batch_size, validation_steps):
+    """Check fit's data and return ``(train adapter, validation adapter or None, class_weight)``.
+
+    For arrays everything is checked here, before training, and
+    ``class_weight`` is folded into the sample weights (so None comes
+    back); batches of generators are checked as they arrive.
+    """
+    if data_adapter.is_generator_like(x):
+        if validation_split:
+            raise ValueError("`validation_split` needs arrays; with a generator or Sequence pass "
+                             "`validation_data` instead.")
+        if class_weight is not None:
+            check_class_weight(class_weight, None)
+        train = _generator_adapter(x, y, sample_weight, batch_size, shuffle, steps)
+        val_arrays = None
+    else:
+        if y is None and model._target_tensors is not None:
+            y = model._target_tensors
+        x, y, sample_weight = checked_arrays(model, x, y, sample_weight)
+        val_arrays = None
+        if validation_data is None and validation_split:
+            (x, y, sample_weight), val_arrays = data_adapter.train_validation_split(
+                (x, y, sample_weight), validation_split)
+        sample_weight = sample_weights_for(model, y, sample_weight, class_weight)
+        train = data_adapter.ArrayAdapter(x, y, sample_weight, data_adapter.resolve_batch_size(batch_size),
+                                          shuffle, steps)
+        class_weight = None
+    if validation_data is not None:
+        val = _validation_adapter(model, validation_data, validation_batch_size, validation_steps)
+    elif val_arrays is not None:
+        val = _checked_validation_steps(data_adapter.ArrayAdapter(
+            *val_arrays, data_adapter.resolve_batch_size(validation_batch_size)), validation_steps)
+    else:
+        val = None
+    return train, val, class_weight
+
+
+def evaluation_adapter(model, x, y, sample_weight, batch_size, steps):
+    """An adapter for evaluate's data: a generator, a Sequence, or arrays checked now."""
+    if data_adapter.is_generator_like(x):
+        return _generator_adapter(x, y, sample_weight, batch_size, False, steps)
+    return _array_adapter(model, x, y, sample_weight, batch_size)
+
+
+def prediction_batches(model, x, batch_size, steps):
+    """Predict's input batches, checked against the model.
+
+    Returns
+    -------
+    batches : iterator of ndarray
+    num_batches : int or None
+        None for an iterator of unknown length.
+    num_samples : int or None
+        None unless ``x`` is an array.
+    """
+    if data_adapter.is_generator_like(x):
+        adapter = _generator_adapter(x, None, None, batch_size, False, steps)
+        batches = (input_array(model, _inputs_of(batch), "x") for batch in adapter.epoch())
+        return batches, adapter.num_batches, None
+    x = input_array(model, x, "x")
+    adapter = data_adapter.ArrayAdapter(x, batch_size=data_adapter.resolve_batch_size(batch_size))
+    return (xb for xb, _, _ in adapter.epoch()), adapter.num_batches, len(x)
+
+
+def epoch_batches(model, adapter, argument, class_weight=None):
+    """One epoch of checked ``(x, y, sample_weight)`` batches from ``adapter``.
+
+    Batches of arrays were checked with the arrays; those of a generator or
+    Sequence are checked here, and ``class_weight`` is applied to them.
+    """
+    if isinstance(adapter, data_adapter.ArrayAdapter):
+        return adapter.epoch()
+    return (_checked_batch(model, batch, argument, class_weight) for batch in adapter.epoch())
+
+
+def known_steps(num_batches, steps):
+    """Batches an epoch will run: the fewer of ``num_batches`` and ``steps``; None if neither is known."""
+    if num_batches is None:
+        return steps
+    return num_batches if steps is None else min(num_batches, steps)
+
+
+def _generator_adapter(x, y, sample_weight, batch_size, shuffle, steps, argument="x"):
+    """An adapter for a generator or Sequence ``x``, after rejecting what it cannot take."""
+    for name, value in (("y", y), ("sample_weight", sample_weight), ("batch_size", batch_size)):
+        if value is not None:
+            raise ValueError(f"`{name}` must not be given when `{argument}` is a generator or Sequence: "
+                             f"it yields its own batches (x, y) or (x, y, sample_weight).")
+    if isinstance(x, Sequence):
+        return data_adapter.SequenceAdapter(x, shuffle, steps)
+    return data_adapter.GeneratorAdapter(x, steps)
+
+
+def _array_adapter(model, x, y, sample_weight, batch_size, prefix=""):
+    """An unshuffled adapter for one data set of arrays, checked now."""
+    x, y, sample_weight = weighted_arrays(model, x, y, sample_weight, prefix=prefix)
+    return data_adapter.ArrayAdapter(x, y, sample_weight, data_adapter.resolve_batch_size(batch_size))
+
+
+def _validation_adapter(model, validation_data, batch_size, steps):
+    """An adapter for ``validation_data``: a generator, a Sequence, or ``(x, y[, sample_weight])``."""
+    if data_adapter.is_generator_like(validation_data):
+        if steps is None and not isinstance(validation_data, Sequence):
+            raise ValueError("`validation_steps` is required when `validation_data` is a generator or "
+                             "iterator: it says how many batches to validate on each epoch (a "
+                             "generator cannot be restarted).")
+        return _generator_adapter(validation_data, None, None, None, False,
+                                  steps if not isinstance(validation_data, Sequence) else None,
+                                  "validation_data")
+    if not isinstance(validation_data, (tuple, list)) or len(validation_data) not in (2, 3):
+        length = f" of length {len(validation_data)}" if hasattr(validation_data, "__len__") else ""
+        raise ValueError("`validation_data` must be a tuple (x_val, y_val) or (x_val, y_val, "
+                         f"val_sample_weight), or a generator; received {type(validation_data).__name__}"
+                         f"{length}.")
+    x_val, y_val, sw_val = (tuple(validation_data) + (None,))[:3]
+    adapter = _array_adapter(model, x_val, y_val, sw_val, batch_size, prefix="validation_data: ")
+    return _checked_validation_steps(adapter, steps)
+
+
+def _checked_validation_steps(adapter, steps):
+    """Refuse ``validation_steps`` beyond what validation arrays hold (a validation set too small)."""
+    if steps is not None and steps > adapter.num_batches:
+        raise ValueError(f"validation_steps={steps} asks for more batches than the validation data has: "
+                         f"{adapter.num_samples} samples make {adapter.num_batches} batches of "
+                         f"{adapter.batch_size}. Lower validation_steps or pass more validation data.")
+    return adapter
+
+
+def _checked_batch(model, batch, argument, class_weight):
+    """A batch yielded by ``argument`` as checked ``(x, y, sample_weight)``; errors say which input."""
+    x, y, sample_weight = data_adapter.unpack_batch(batch, f"`{argument}`")
+    if y is None:
+        raise ValueError(f"`{argument}` yielded a batch without targets; training and evaluation need "
+                         "(x, y) or (x, y, sample_weight).")
+    try:
+        return weighted_arrays(model, x, y, sample_weight, class_weight)
+    except (ValueError, TypeError) as error:
+        raise type(error)(f"In a batch yielded by `{argument}`: {error}") from None
+
+
+def _inputs_of(batch):
+    """The ``x`` of what a predict generator yields: ``x``, ``(x,)`` or ``(x, y, ...)``."""
+    return batch[0] if isinstance(batch, tuple) else batch
+
+
+# ---------------------------------------------------------------------- arrays
+def input_array(model, x, argument):
+    """``x`` as one array that fits the model's input (the model is built for it if needed)."""
+    x = data_adapter.check_array(data_adapter.single(x, model.input_names, argument), argument)
+    if not model.built:
+        model.build((None,) + x.shape[1:])
+    else:
+        check_input_shape(x, model._build_input_shape[1:], argument)
+    return x
+
+
+def checked_arrays(model, x, y, sample_weight, prefix=""):
+    """Validate one data set of arrays against the model and its loss; return ``(x, y, sample_weight)``.
+
+    ``y`` comes back cast for the loss; the model's metrics are built for its
+    shape.  ``sample_weight`` is only checked for its length here (see
+    :func:`sample_weights_for`).  ``prefix`` goes before each argument name in
+    errors.
+    """
+    x = input_array(model, x, prefix + "x")
+    y = data_adapter.check_array(data_adapter.single(y, model.output_names, prefix + "y"), prefix + "y")
+    sample_weight = data_adapter.check_array(sample_weight, prefix + "sample_weight", allow_none=True)
+    data_adapter.check_lengths(**{prefix + "x": x, prefix + "y": y, prefix + "sample_weight": sample_weight})
+    if len(x) == 0:
+        raise ValueError(f"`{prefix}x` is empty: there is nothing to train or evaluate on.")
+    y = check_targets(y, model.output_shape, model._compiled_loss, prefix + "y")
+    data_adapter.check_finite(x, prefix + "x")
+    data_adapter.check_finite(y, prefix + "y")
+    model._build_metrics(y.shape, model.output_shape)
+    return x, y, sample_weight
+
+
+def sample_weights_for(model, y, sample_weight, class_weight, prefix=""):
+    """Sample weights for targets ``y`` from ``sample_weight`` or ``class_weight`` (not both), validated.
+
+    Returns None when neither is given.
+    """
+    if class_weight is not None:
+        if sample_weight is not None:
+            raise ValueError("Pass either `class_weight` or `sample_weight`, not both (Keras 3 rule).")
+        sparse = losses.is_sparse(model._compiled_loss)
+        check_class_weight(class_weight, max(model.output_shape[-1], 2))
+        sample_weight = class_weights_to_sample_weights(y, class_weight, sparse)
+    if sample_weight is not None:
+        data_adapter.check_finite(sample_weight, prefix + "sample_weight")
+        sample_weight = check_sample_weight(sample_weight, model.output_shape, len(y),
+                                            model._sample_weight_mode, prefix + "sample_weight")
+    return sample_weight
+
+
+def weighted_arrays(model, x, y, sample_weight, class_weight=None, prefix=""):
+    """:func:`checked_arrays` with the sample weights of :func:`sample_weights_for`: ready to batch."""
+    x, y, sample_weight = checked_arrays(model, x, y, sample_weight, prefix)
+    return x, y, sample_weights_for(model, y, sample_weight, class_weight, prefix)
+
+
+# ---------------------------------------------------------------------- checks
+def check_input_shape(x, expected, argument):
+    """Raise unless samples of ``x`` have the shape ``expected`` (batch dimension excluded)."""
+    if len(expected) != x.ndim - 1 or any(e is not None and e != d for e, d in zip(expected, x.shape[1:])):
+        raise ValueError(f"`{argument}` has shape {x.shape}, but the model expects inputs of shape "
+                         f"{(None,) + tuple(expected)} (one sample is {tuple(expected)}).")
+
+
+def _integral(array):
+    return array.dtype.kind in "biu" or bool(numpy.all(numpy.mod(array, 1) == 0))
+
+
+def check_targets(y, output_shape, loss, argument):
+    """Check labels ``y`` against the model's ``output_shape`` and ``loss``; return them cast for the loss.
+
+    Sparse losses get integer class ids; every other loss gets float32
+    targets of the output's shape (``(N,)`` is accepted for ``(N, 1)``).
+    """
+    units = output_shape[-1]
+    loss_name = getattr(loss, "name", None) or type(loss).__name__
+    if losses.is_sparse(loss):
+        rank = len(output_shape)
+        if y.ndim not in (rank - 1, rank) or (y.ndim == rank and y.shape[-1] != 1) \
+                or tuple(y.shape[1:rank - 1]) != tuple(output_shape[1:-1]):
+            raise ValueError(
+                f"`{argument}` has shape {y.shape}, but {loss_name} expects integer class ids of shape "
+                f"{(len(y),) + tuple(output_shape[1:-1])} (or with a trailing 1). For one-hot labels use "
+                "loss='categorical_crossentropy'.")
+        if not _integral(y) or y.min() < 0 or y.max() >= units:
+            raise ValueError(f"`{argument}` must hold integer class ids in [0, {units}) for {loss_name} "
+                             f"(the model has {units} output units); received values from {y.min()} "
+                             f"to {y.max()}.")
+        return y.astype(numpy.int32) if y.dtype.kind == "f" else y
+    if y.ndim == len(output_shape) - 1 and units == 1:
+        y = y.reshape(y.shape + (1,))
+    if tuple(y.shape[1:]) != tuple(output_shape[1:]):
+        if units > 1 and (y.ndim == 1 or y.shape[-1] == 1) and _integral(y):
+            hint = (" The labels look like integer class ids: use loss='sparse_categorical_crossentropy', "
+                    "or one-hot encode them (microkeras.utils.to_categorical(y)).")
+        else:
+            hint = (f" The last layer has {units} units; it must have as many as `{argument}` has columns "
+                    f"({y.shape[-1] if y.ndim > 1 else 1}).")
+        raise ValueError(f"`{argument}` has shape {y.shape}, but the model's output has shape "
+                         f"{output_shape} and {loss_name} needs targets of the same shape.{hint}")
+    return data_adapter.cast(y) if y.dtype.kind == "f" else y.astype(numpy.float32)
+
+
+def check_sample_weight(sample_weight, output_shape, n, sample_weight_mode, argument):
+    """Weights match the loss elements: ``(N,)``, or ``(N, T)`` per timestep for sequence outputs.
+
+    A loss reduces the last (class) axis, so an output of shape ``(N, T, K)``
+    has ``(N, T)`` loss elements.
+    """
+    elements = (n,) + tuple(output_shape[1:-1])
+    per_timestep = sample_weight.ndim == 2 and len(elements) >= 2 and sample_weight.shape == elements[:2]
+    if sample_weight_mode == "temporal" and not per_timestep:
+        raise ValueError(f"sample_weight_mode='temporal' needs `{argument}` of shape (N, timesteps) for an "
+                         f"output with a time axis; received {argument} of shape {sample_weight.shape} "
+                         f"for an output of shape {output_shape}.")
+    if not (sample_weight.shape == (n,) or per_timestep):
+        raise ValueError(f"`{argument}` must have shape ({n},)"
+                         + (f" or, per timestep, {elements[:2]}" if len(elements) >= 2 else "")
+                         + f"; received {sample_weight.shape}.")
+    if sample_weight.dtype != numpy.float32:
+        sample_weight = sample_weight.astype(numpy.float32)
+    return sample_weight
+
+
+def check_class_weight(class_weight, num_classes):
+    """Validate ``{class_index: weight}`` for a model with ``num_classes`` classes (None: not known yet)."""
+    if not isinstance(class_weight, dict):
+        raise TypeError(f"`class_weight` must be a dict {{class_index: weight}}; received {class_weight!r}.")
+    limit = float("inf") if num_classes is None else num_classes
+    for key, weight in class_weight.items():
+        if isinstance(key, bool) or not isinstance(key, numbers.Integral) or not 0 <= key < limit:
+            expected = "non-negative integers" if num_classes is None else f"in [0, {num_classes})"
+            raise ValueError(f"`class_weight` keys must be class indices {expected}; received key {key!r}.")
+        if isinstance(weight, bool) or not isinstance(weight, numbers.Real):
+            raise TypeError(f"`class_weight` values must be numbers; received {weight!r} for class {key}.")
+
+
+def class_weights_to_sample_weights(y, class_weight, sparse):
+    """Per-sample (or per-timestep) weights from ``{class_index: weight}``; missing classes weigh 1.
+
+    Keras 3's rules: one-hot labels are argmaxed, a trailing axis of 1 is
+    squeezed; sparse labels of shape (N, T) give weights of shape (N, T).
+    """
+    if not sparse and y.shape[-1] > 1:
+        classes = y.argmax(axis=-1)
+    elif y.ndim > 1 and y.shape[-1] == 1:
+        classes = y[..., 0]
+    else:
+        classes = y
+    classes = numpy.rint(classes).astype(numpy.int64)
+    size = max(int(classes.max()) + 1, max(class_weight, default=0) + 1)
+    table = numpy.ones(size, dtype=numpy.float32)
+    for key, weight in class_weight.items():
+        table[key] = weight
+    return table[classes]
