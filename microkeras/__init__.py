@@ -8,9 +8,11 @@ __version__ = "0.1.0"
 
 from microkeras import (activations, backend, callbacks, config, constraints, datasets,  # noqa: E402
                         initializers, layers, losses, metrics, models, ops, optimizers, regularizers, utils)
-from microkeras.layers import Input  # noqa: E402
-from microkeras.models import Sequential  # noqa: E402
+from microkeras.gradient_tape import GradientTape  # noqa: E402
+from microkeras.layers import Input, Layer  # noqa: E402
+from microkeras.models import Model, Sequential  # noqa: E402
+from microkeras.variables import Variable  # noqa: E402
 
-__all__ = ["Input", "Sequential", "activations", "backend", "callbacks", "config", "constraints", "datasets",
-           "initializers", "layers", "losses", "metrics", "models", "ops", "optimizers", "regularizers",
-           "utils"]
+__all__ = ["GradientTape", "Input", "Layer", "Model", "Sequential", "Variable", "activations", "backend",
+           "callbacks", "config", "constraints", "datasets", "initializers", "layers", "losses", "metrics",
+           "models", "ops", "optimizers", "regularizers", "utils"]

@@ -81,7 +81,13 @@ def tanh(x):
 
 
 def softmax(x, axis=-1):
-    """``exp(x) / sum(exp(x))`` along ``axis``; each slice sums to 1."""
+    """``exp(x) / sum(exp(x))`` along ``axis``; each slice sums to 1.
+
+    Over the last axis a traced result remembers its logits, so that
+    crossentropy losses can use them (see ``ops.SoftmaxBox``).
+    """
+    if axis == -1:
+        return ops.softmax_keeping_logits(x)
     return ops.softmax(x, axis)
 
 

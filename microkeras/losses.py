@@ -390,6 +390,12 @@ class Loss:
         self.dtype = dtype or floatx()
 
     def __call__(self, y_true, y_pred, sample_weight=None):
+        if type(y_pred) is ops.SoftmaxBox:  # traced probabilities that remember their logits
+            fused = self.__dict__.get("_fused", False)
+            if fused is False:
+                fused = self._fused = softmax_fused(self)
+            if fused is not None:
+                return fused(y_true, y_pred.logits, sample_weight, y_pred._value)
         y_pred = _as_float(y_pred, self.dtype)
         y_true = _as_float(y_true, self.dtype)
         values = self.call(y_true, y_pred)
@@ -675,13 +681,14 @@ def is_sparse(loss):
 
 
 def softmax_fused(loss):
-    """A version of ``loss`` that takes the logits of a final softmax, or None if there is none.
+    """A version of ``loss`` that takes the logits of a softmax, or None if there is none.
 
-    For categorical and sparse categorical crossentropy on probabilities, the
-    trainer skips the model's final softmax and calls the returned function on
-    the logits instead: :func:`microkeras.ops.softmax_cross_entropy` gives
-    Keras's clipped value with one traced operation and a gradient that stays
-    useful when a probability saturates.  Signature: ``fused(y_true, logits,
+    For categorical and sparse categorical crossentropy on probabilities that
+    a traced softmax produced (``ops.SoftmaxBox``), ``Loss.__call__`` calls
+    the returned function on the logits instead:
+    :func:`microkeras.ops.softmax_cross_entropy` gives Keras's clipped value
+    with one traced operation and a gradient that stays useful when a
+    probability saturates.  Signature: ``fused(y_true, logits,
     sample_weight=None) -> scalar``.
     """
     fn = getattr(loss, "fn", None)
@@ -692,7 +699,7 @@ def softmax_fused(loss):
         return None
     smoothing = float(options.get("label_smoothing", 0.0))
 
-    def fused(y_true, logits, sample_weight=None):
+    def fused(y_true, logits, sample_weight=None, probabilities=None):
         num_classes = logits.shape[-1]
         if fn is sparse_categorical_crossentropy:
             targets = numpy.eye(num_classes, dtype=logits.dtype)[_sparse_labels(y_true, logits)]
@@ -701,7 +708,8 @@ def softmax_fused(loss):
             if smoothing:
                 targets = targets * (1.0 - smoothing) + smoothing / num_classes
         if sample_weight is None and loss.reduction in ("sum_over_batch_size", "mean"):
-            return ops.softmax_cross_entropy(logits, targets, mean=True)
-        return reduce_weighted_values(ops.softmax_cross_entropy(logits, targets), sample_weight, loss.reduction)
+            return ops.softmax_cross_entropy(logits, targets, mean=True, probabilities=probabilities)
+        per_sample = ops.softmax_cross_entropy(logits, targets, probabilities=probabilities)
+        return reduce_weighted_values(per_sample, sample_weight, loss.reduction)
 
     return fused

@@ -12,9 +12,10 @@ import math
 import warnings
 
 import numpy
-from autograd.core import VJPNode, add_outgrads
+from autograd.core import VJPNode
 from autograd.extend import defvjp, notrace_primitive, primitive
-from autograd.tracer import isbox, new_box, toposort, trace_stack
+from autograd.numpy.numpy_boxes import ArrayBox
+from autograd.tracer import Box, isbox
 
 from microkeras import config
 
@@ -23,37 +24,6 @@ from microkeras import config
 def stop_gradient(x):
     """Return ``x`` as a constant: no gradient flows back through it."""
     return x
-
-
-def value_and_grads(fun, params, *args):
-    """Differentiate ``fun(params, *args) -> (scalar, aux)`` with respect to each array in ``params``.
-
-    Returns ``(value, aux, grads)`` with ``grads`` a list shaped like
-    ``params``.  The same numbers as ``autograd.grad_and_aux`` on a list, but
-    each parameter is traced as its own root instead of as a list container,
-    so reading ``params[i]`` costs no traced operation, and ``aux`` (which
-    must already be cut from the trace with :func:`stop_gradient`) costs no
-    backward work.
-    """
-    with trace_stack.new_trace() as trace:
-        roots = [VJPNode.new_root() for _ in params]
-        loss, aux = fun([new_box(p, trace, root) for p, root in zip(params, roots)], *args)
-        traced = isbox(loss) and loss._trace == trace
-    if not traced:
-        warnings.warn("Output seems independent of input.")
-        return loss, aux, [numpy.zeros_like(p) for p in params]
-    value, end = loss._value, loss._node
-    position = {root: i for i, root in enumerate(roots)}
-    grads = [None] * len(params)
-    outgrads = {end: (numpy.ones_like(value), False)}
-    for node in toposort(end):
-        outgrad = outgrads.pop(node)[0]
-        if node in position:
-            grads[position[node]] = outgrad
-            continue
-        for parent, ingrad in zip(node.parents, node.vjp(outgrad)):
-            outgrads[parent] = add_outgrads(outgrads.get(parent), ingrad)
-    return value, aux, [numpy.zeros_like(p) if g is None else g for p, g in zip(params, grads)]
 
 
 @primitive
@@ -65,8 +35,7 @@ def affine(x, kernel, bias):
     input's dtype.
     """
     out = numpy.matmul(x, kernel)
-    out += bias  # in place on the fresh product: one pass, no second array
-    return out
+    return numpy.add(out, bias, out=out)  # in place on the fresh product: one pass, no second array
 
 
 def _affine_vjps():
@@ -108,14 +77,13 @@ defvjp(mean, lambda ans, x: lambda g: numpy.full(x.shape, g / x.size, dtype=x.dt
 
 
 @primitive
-def softmax_cross_entropy(logits, targets, mean=False):
+def softmax_cross_entropy(logits, targets, mean=False, probabilities=None):
     """Categorical crossentropy of ``softmax(logits)``, per sample or averaged (first-order only).
 
     The value is Keras's formula on probabilities, ``-sum(targets *
-    log(clip(p, eps, 1 - eps)))`` over the last axis, computed stably as a
-    clipped log-softmax.  The gradient is the logit gradient ``softmax *
-    sum(targets) - targets``: unlike differentiating the clipped formula, it
-    does not vanish when a probability saturates.
+    log(clip(p, eps, 1 - eps)))`` over the last axis.  The gradient is the
+    logit gradient ``p * sum(targets) - targets``: unlike differentiating the
+    clipped formula, it does not vanish when a probability saturates.
 
     Parameters
     ----------
@@ -124,27 +92,25 @@ def softmax_cross_entropy(logits, targets, mean=False):
     mean : bool
         Return the mean over all samples (one traced operation for the
         common unweighted loss) instead of the per-sample values.
+    probabilities : float32 array, optional
+        ``softmax(logits)`` when the caller has it already (not differentiated).
     """
-    log_probs = log_softmax_values(logits)
-    _last_log_softmax[:] = logits, log_probs  # the VJP, made right after, reuses it
-    losses = -numpy.sum(targets * numpy.clip(log_probs, _LOG_EPS, _LOG_1M_EPS), axis=-1)
+    if probabilities is None:
+        probabilities = softmax_values(logits)
+    losses = numpy.maximum(probabilities, _EPS)  # Keras clips to [eps, 1 - eps] before the log
+    numpy.minimum(losses, _1M_EPS, out=losses)
+    numpy.log(losses, out=losses)
+    losses = -numpy.sum(targets * losses, axis=-1)
     return losses.sum(dtype=losses.dtype) / losses.size if mean else losses
 
 
-def _softmax_cross_entropy_vjp(ans, logits, targets, mean=False):
-    cached_logits, log_probs = _last_log_softmax
-    if cached_logits is not logits:
-        log_probs = log_softmax_values(logits)
-    _last_log_softmax[:] = None, None
-    grad = numpy.exp(log_probs)
+def _softmax_cross_entropy_vjp(ans, logits, targets, mean=False, probabilities=None):
+    grad = softmax_values(logits) if probabilities is None else probabilities.copy()
     grad *= numpy.sum(targets, axis=-1, keepdims=True)
     grad -= targets
     if mean:
         return lambda g: grad * (g / (grad.size // grad.shape[-1]))
     return lambda g: (g[..., None] * grad).astype(logits.dtype, copy=False)
-
-
-_last_log_softmax = [None, None]
 
 
 def log_softmax_values(x, axis=-1):
@@ -176,8 +142,39 @@ def softmax(x, axis=-1):
 defvjp(softmax, lambda ans, x, axis=-1: lambda g: ans * (g - numpy.sum(g * ans, axis=axis, keepdims=True)))
 
 
-_LOG_EPS = math.log(config.epsilon())
-_LOG_1M_EPS = math.log1p(-config.epsilon())
+class SoftmaxBox(ArrayBox):
+    """The traced output of a softmax over the last axis that remembers its ``logits``.
+
+    A crossentropy loss that receives one computes from the logits instead
+    (:func:`softmax_cross_entropy`): Keras's value, a gradient that does not
+    vanish when a probability saturates, and no backward pass through the
+    softmax.  Keras does the same with its ``_keras_logits`` attribute.
+    """
+
+    __slots__ = ("logits",)
+
+    def __init__(self, value, trace, node, logits):
+        self._value, self._trace, self._node, self.logits = value, trace, node, logits
+
+
+Box.types.add(SoftmaxBox)  # autograd's isbox() knows boxes by exact type
+
+
+def softmax_keeping_logits(x):
+    """:func:`softmax` over the last axis; traced, the result is a :class:`SoftmaxBox`.
+
+    The graph node is made here, as the ``softmax`` primitive would make it,
+    so the box is created once.
+    """
+    if not isbox(x):
+        return softmax_values(x)
+    probabilities = softmax_values(x._value)
+    node = VJPNode(probabilities, softmax, (x._value,), {}, (0,), (x._node,))
+    return SoftmaxBox(probabilities, x._trace, node, x)
+
+
+_EPS = config.epsilon()
+_1M_EPS = 1.0 - config.epsilon()
 defvjp(softmax_cross_entropy, _softmax_cross_entropy_vjp)
 
 

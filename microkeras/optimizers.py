@@ -1,17 +1,18 @@
-"""Optimizers: Keras 3 update rules, applied in place to a model's live weight arrays.
+"""Optimizers: Keras 3 update rules, applied in place to a model's weights.
 
 For the trainer, and for users who pick an optimizer by name (``'adam'``) or
-build one (``Adam(learning_rate=1e-3)``).  A model's weights are plain float32
-``numpy`` arrays owned by its layers.  ``apply`` writes every step into those
-same arrays and never replaces them.  Slots (momentums, velocities, ...) and
-scratch space are allocated once in ``build``, so a step allocates almost
-nothing.  This code runs outside autograd's trace, so it uses plain ``numpy``
-with ``out=``.
+build one (``Adam(learning_rate=1e-3)``).  The variables an optimizer updates
+are a model's :class:`~microkeras.variables.Variable` objects (or plain float
+``numpy`` arrays); ``apply`` writes every step into their storage arrays and
+never replaces them.  Slots (momentums, velocities, ...) and scratch space are
+allocated once in ``build``, so a step allocates almost nothing.  This code
+runs outside autograd's trace, so it uses plain ``numpy`` with ``out=``.
 
-Defaults, formulas and the order inside ``apply`` are Keras 3's (reference
-keras-semantics.md section 1.8): clip, weight decay, one ``update_step`` per
-variable, then ``iterations += 1``.  Hyperparameters are Python floats, which
-numpy treats as weak scalars, so float32 arrays stay float32.
+Defaults, formulas and the order inside ``apply`` are Keras 3's
+(``keras/src/optimizers/base_optimizer.py``): clip, weight decay, one
+``update_step`` per variable, ``iterations += 1``, then each variable's
+constraint.  Hyperparameters are Python floats, which numpy treats as weak
+scalars, so float32 arrays stay float32.
 """
 
 import math
@@ -22,6 +23,7 @@ import warnings
 import numpy
 
 from microkeras import config as _config
+from microkeras.call_scope import weights_lock
 
 # Keras 3 arguments microkeras accepts only at these default values.
 _UNSUPPORTED_DEFAULTS = {
@@ -162,27 +164,31 @@ class Optimizer:
         return 0.0
 
     def build(self, variables, names=None):
-        """Allocate slots and scratch buffers for ``variables``, the live weight arrays.
+        """Allocate slots and scratch buffers for ``variables`` (Variables or float arrays).
 
-        ``names`` (optional, one string per variable) is what
-        ``exclude_from_weight_decay(var_names=...)`` matches.  A second call is a no-op.
+        ``names`` (one string per variable; by default each Variable's
+        ``name``, such as ``'kernel'``) is what
+        ``exclude_from_weight_decay(var_names=...)`` matches, as in Keras 3.  A second call is a no-op.
         """
         if self.built:
             return
-        variables = list(variables)
+        given = list(variables)
+        variables = [getattr(v, "_array", v) for v in given]  # a Variable's storage, updated in place
         for i, variable in enumerate(variables):
             if (not isinstance(variable, numpy.ndarray) or variable.dtype.kind != "f"
                     or not variable.flags.writeable):
                 raise TypeError(f"`variables[{i}]` must be a writeable float numpy array "
                                 f"(the weight updated in place); received {type(variable).__name__} "
                                 f"{getattr(variable, 'dtype', '')}.")
-        names = [None] * len(variables) if names is None else list(names)
+        names = [getattr(v, "name", None) for v in given] if names is None else list(names)
         if len(names) != len(variables):
             raise ValueError(f"`names` must have one entry per variable ({len(variables)}); "
                              f"received {len(names)}.")
         self._trainable_variables = variables
         self._variable_names = names
-        self._index = {id(variable): i for i, variable in enumerate(variables)}
+        self._constraints = [getattr(v, "constraint", None) for v in given]
+        self._index = {id(v): i for i, v in enumerate(given)}
+        self._index.update((id(variable), i) for i, variable in enumerate(variables))
         self._slots = [
             {slot: numpy.full(v.shape, self._initial_slot_value(slot), dtype=v.dtype)
              for slot in self._slot_names()}
@@ -226,9 +232,9 @@ class Optimizer:
     # -- weight decay -------------------------------------------------------------------
 
     def exclude_from_weight_decay(self, var_list=None, var_names=None):
-        """Skip weight decay for the arrays in ``var_list`` (by identity) and for variables
-        whose build-time name matches any regular expression in ``var_names``."""
-        self._excluded_variables = list(var_list or [])
+        """Skip weight decay for the variables in ``var_list`` (by identity) and for variables
+        whose build-time name (a Variable's ``name``, e.g. ``'bias'``) matches any regular expression in ``var_names``."""
+        self._excluded_variables = [getattr(v, "_array", v) for v in var_list or []]
         if isinstance(var_names, str):
             var_names = [var_names]
         self._excluded_pattern = re.compile("|".join(var_names)) if var_names else None
@@ -317,9 +323,9 @@ class Optimizer:
                 missing.append(self._variable_names[i] or f"variables[{position}]")
                 continue
             grad = numpy.asarray(grad)
-            if grad.shape != variable.shape:
+            if grad.shape != self._trainable_variables[i].shape:
                 raise ValueError(f"`grads[{position}]` has shape {grad.shape}, but its variable "
-                                 f"has shape {variable.shape}.")
+                                 f"has shape {self._trainable_variables[i].shape}.")
             kept.append(grad)
             indices.append(i)
         if not kept:
@@ -330,13 +336,19 @@ class Optimizer:
 
         grads = self._clip(kept, indices)
         lr = self._current_learning_rate()
-        self._apply_weight_decay(indices, lr)
-        step = self.iterations + 1
-        self._prepare_step(step)
-        for grad, i in zip(grads, indices):
-            self.update_step(grad, self._trainable_variables[i], self._slots[i],
-                             self._scratch[i], lr, step)
-        self.iterations = step
+        with weights_lock:  # a forward pass in another thread sees the weights before or after
+            self._apply_weight_decay(indices, lr)
+            step = self.iterations + 1
+            self._prepare_step(step)
+            for grad, i in zip(grads, indices):
+                self.update_step(grad, self._trainable_variables[i], self._slots[i],
+                                 self._scratch[i], lr, step)
+            self.iterations = step
+            for i in indices:
+                constraint = self._constraints[i]
+                if constraint is not None:
+                    variable = self._trainable_variables[i]
+                    variable[...] = constraint(variable)
 
     def apply_gradients(self, grads_and_vars):
         """Keras 2 spelling of :meth:`apply`: an iterable of ``(grad, variable)`` pairs.

@@ -21,6 +21,20 @@ import autograd
 import autograd.core
 import numpy
 
+from microkeras.call_scope import CallScope
+
+
+def call_with_weights(layer, weights, *args, **kwargs):
+    """``layer.call(*args, **kwargs)`` reading ``weights`` (in ``layer.weights`` order) as its weights.
+
+    Unlike ``layer(...)`` or ``stateless_call``, inputs are not cast to
+    float32 and the layer is not built here, so a gradient check can run
+    ``call`` in float64 (``weights`` may be traced values).
+    """
+    with CallScope(zip(layer.weights, weights), commit=False, record_losses=False) as scope, \
+            scope.binding(layer):
+        return layer.call(*args, **kwargs)
+
 
 def numeric_gradient(f, x, eps=1e-6):
     """Central-difference gradient of scalar ``f`` at float64 array ``x``."""

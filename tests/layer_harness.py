@@ -6,9 +6,10 @@ weight counts, gradients against finite differences, a float32 backward pass,
 weight binding through ``stateless_call``, and the config round trip.
 
 Gradients are checked in float64 on the layer's ``call`` with float64 copies
-of the weights bound in (``Layer.__call__`` would cast a concrete float64
-input back to float32, which finite differences cannot survive), and in
-float32 through the public ``stateless_call``.
+of the weights bound in (``microkeras.testing.call_with_weights``:
+``Layer.__call__`` would cast a concrete float64 input back to float32, which
+finite differences cannot survive), and in float32 through the public
+``stateless_call``.
 """
 
 import json
@@ -18,7 +19,9 @@ import autograd.numpy as np
 import numpy
 import pytest
 
-from microkeras.testing import assert_float32_backward, check_gradient
+from microkeras import Variable
+from microkeras.testing import assert_float32_backward, call_with_weights, check_gradient
+from microkeras.variables import VariableBox
 
 
 def check_layer(layer_factory, input_shape, expected_output_shape, expected_num_trainable_weights=0,
@@ -76,8 +79,8 @@ def _check_weights(layer, num_trainable, num_non_trainable):
         f"{len(layer.non_trainable_weights)} non-trainable weights, expected {num_non_trainable}"
     assert len(layer.weights) == num_trainable + num_non_trainable
     for w in layer.weights:
-        assert type(w) is numpy.ndarray and w.dtype == numpy.float32, \
-            f"weight {type(w).__name__} of dtype {getattr(w, 'dtype', None)}, expected a float32 ndarray"
+        assert type(w) is Variable and w.dtype == numpy.float32, \
+            f"weight {type(w).__name__} of dtype {getattr(w, 'dtype', None)}, expected a float32 Variable"
     assert layer.count_params() == sum(w.size for w in layer.weights)
 
 
@@ -90,7 +93,7 @@ def assert_stateless_call_restores_weights(layer, inputs, training=False, raises
     assert layer.built, "build the layer before checking its binding"
     own = layer.weights
     holders = _weight_holders(layer)
-    replacements = [numpy.full_like(w, 0.25) for w in own]
+    replacements = [numpy.full(w.shape, 0.25, numpy.float32) for w in own]
     if raises is None:
         _stateless(layer, replacements, inputs, training)
     else:
@@ -98,8 +101,13 @@ def assert_stateless_call_restores_weights(layer, inputs, training=False, raises
             _stateless(layer, replacements, inputs, training)
     assert all(a is b for a, b in zip(layer.weights, own)), "layer.weights changed identity"
     assert _weight_holders(layer) == holders, "an attribute no longer holds the layer's own weight"
-    leftovers = [key for key, value in _attribute_values(layer) if any(value is r for r in replacements)]
-    assert not leftovers, f"bound arrays left in attribute(s) {leftovers}"
+    leftovers = [key for key, value in _attribute_values(layer) if _is_stand_in(value)]
+    assert not leftovers, f"bound values left in attribute(s) {leftovers}"
+
+
+def _is_stand_in(value):
+    """A value a call scope binds for a pass: a traced VariableBox or a snapshot Variable."""
+    return isinstance(value, VariableBox) or isinstance(value, Variable) and value._origin is not value
 
 
 def _attribute_values(layer):
@@ -136,16 +144,12 @@ def _noise_rewinder(layer):
 def _check_float64_gradients(layer, x, training, rewind):
     """Autograd's gradient w.r.t. the input and each weight vs central differences, in float64."""
     call_kwargs = {"training": training} if layer._call_takes_training() else {}
-    weights64 = [w.astype(numpy.float64) for w in layer.weights]
+    weights64 = [numpy.asarray(w, numpy.float64) for w in layer.weights]
     x64 = x.astype(numpy.float64)
 
     def forward64(weights, inputs):
         rewind()
-        saved = layer._bind(weights)
-        try:
-            return layer.call(inputs, **call_kwargs)
-        finally:
-            layer._bind(saved)
+        return call_with_weights(layer, weights, inputs, **call_kwargs)
 
     out64 = forward64(weights64, x64)
     assert out64.dtype == numpy.float64, \
@@ -174,7 +178,7 @@ def _check_float32_backward(layer, x, training, rewind):
         rewind()
         return np.sum(_stateless(layer, weights, inputs, training) * probe)
 
-    weights = [numpy.array(w) for w in layer.weights]
+    weights = layer.get_weights()
     if weights:
         grads = assert_float32_backward(lambda ws: projected(ws, x), weights)
         assert [g.shape for g in grads] == [w.shape for w in weights]

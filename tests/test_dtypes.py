@@ -7,6 +7,7 @@ reduction, the penalties), so an upcast anywhere in the chain fails.
 
 import numpy
 import pytest
+from autograd.tracer import getval
 
 from microkeras import activations, losses, optimizers
 from microkeras.layers import Dense, Dropout, Flatten, Input, Reshape
@@ -18,12 +19,22 @@ LOSSES = sorted(losses._FUNCTIONS)
 
 
 def assert_step_is_float32(model, x, y, sample_weight=None):
+    """One ``train_step``: float32 loss and predictions, every cotangent and every weight float32."""
+    seen = {}
+    compute_loss = model.compute_loss
+
+    def recording_compute_loss(x, y, y_pred, sample_weight=None, training=True):
+        loss = compute_loss(x, y, y_pred, sample_weight, training)
+        seen["loss"], seen["y_pred"] = getval(loss).dtype, getval(y_pred).dtype
+        return loss
+
+    model.compute_loss = recording_compute_loss
     with record_backward_dtypes() as records:
-        loss, y_pred = model.train_step(x, y, sample_weight)
+        model.train_step((x, y) if sample_weight is None else (x, y, sample_weight))
     assert records, "nothing was traced"
     upcast = [r for r in records if "float64" in repr(r)]
     assert not upcast, f"float64 in the backward pass: {upcast}"
-    assert loss.dtype == numpy.float32 and y_pred.dtype == numpy.float32
+    assert seen == {"loss": numpy.float32, "y_pred": numpy.float32}, seen
     assert all(w.dtype == numpy.float32 for w in model.get_weights())
 
 
@@ -35,7 +46,6 @@ def test_training_step_with_each_activation_stays_float32(name):
     model = Sequential([Input((5,)), Dense(4, activation=name, kernel_regularizer="l1_l2"), Dropout(0.2),
                         Dense(3)])
     model.compile("adam", "mse")
-    model._prepare_step()
     assert_step_is_float32(model, x, y)
 
 
@@ -55,5 +65,4 @@ def test_training_step_with_each_loss_stays_float32(name):
                         Dense(3, activation="softmax")])
     model.compile(optimizers.SGD(0.01), name)
     y = data_preparation.checked_arrays(model, x, _targets(name, rng), None)[1]
-    model._prepare_step()
     assert_step_is_float32(model, x, y, numpy.linspace(0.5, 1.5, 8).astype(numpy.float32))

@@ -118,21 +118,6 @@ def test_relu_and_mean_primitives():
     numpy.testing.assert_array_equal(grad, [0.0, 1.0])  # Keras: relu'(0) = 0
 
 
-def test_value_and_grads_matches_autograd_grad_on_a_list():
-    rng = numpy.random.default_rng(5)
-    params = [rng.normal(size=(3, 2)), rng.normal(size=2), rng.normal(size=4)]  # the last one is unused
-
-    def loss(ps):
-        return anp.sum(anp.tanh(anp.dot(numpy.ones((1, 3)), ps[0]) + ps[1]) ** 2)
-
-    value, aux, grads = ops.value_and_grads(lambda ps: (loss(ps), "aux"), params)
-    expected = autograd.grad(loss)(params)
-    assert value == pytest.approx(loss(params)) and aux == "aux"
-    for got, want in zip(grads[:2], expected[:2]):
-        numpy.testing.assert_allclose(got, want)
-    numpy.testing.assert_array_equal(grads[2], numpy.zeros(4))
-
-
 @pytest.mark.parametrize("axis", [-1, 0])
 def test_softmax_primitive_gradient_and_float32(axis):
     x = numpy.random.default_rng(6).normal(size=(3, 4))

@@ -10,7 +10,7 @@ from microkeras.datasets import digits
 from microkeras.layers import Activation, Dense, Dropout
 from microkeras.models import Sequential
 from microkeras.utils import set_random_seed, to_categorical
-from microkeras.testing import record_backward_dtypes
+from tests.test_dtypes import assert_step_is_float32
 from tests.test_layers import Linear
 
 
@@ -35,9 +35,9 @@ def record_batches(model):
     seen = []
     original = model.train_step
 
-    def recording_step(x, y, sample_weight=None):
-        seen.append(numpy.array(x))
-        return original(x, y, sample_weight)
+    def recording_step(data):
+        seen.append(numpy.array(data[0]))
+        return original(data)
 
     model.train_step = recording_step
     return seen
@@ -316,10 +316,7 @@ def test_fit_keeps_float32_everywhere_including_the_backward_pass():
     model.fit(x64, y, batch_size=8, verbose=0)
     assert all(w.dtype == numpy.float32 for w in model.get_weights())
     assert model.predict(x64, verbose=0).dtype == numpy.float32
-    with record_backward_dtypes() as records:
-        loss, y_pred = model.train_step(x[:8], y[:8])
-    assert loss.dtype == numpy.float32 and y_pred.dtype == numpy.float32
-    assert records and all("float64" not in repr(r) for r in records), records
+    assert_step_is_float32(model, x[:8], y[:8])
 
 
 def test_model_input_float64_or_int_is_cast_to_float32():
@@ -407,7 +404,7 @@ def test_regularization_penalty_is_added_to_the_reported_loss():
     model.compile(optimizer=optimizers.SGD(learning_rate=0.0), loss="categorical_crossentropy")
     p = numpy.clip(model.predict(x, verbose=0).astype(numpy.float64), 1e-7, 1 - 1e-7)
     data_loss = numpy.mean(-(y * numpy.log(p)).sum(axis=1))
-    penalty = 0.01 * float((model.layers[0].kernel.astype(numpy.float64) ** 2).sum())  # 'l2' is L2(0.01)
+    penalty = 0.01 * float((numpy.asarray(model.layers[0].kernel, numpy.float64) ** 2).sum())  # 'l2' is L2(0.01)
     assert model.train_on_batch(x, y) == pytest.approx(data_loss + penalty, rel=1e-5)
     assert model.evaluate(x, y, verbose=0) == pytest.approx(data_loss + penalty, rel=1e-5)
 
@@ -424,27 +421,30 @@ def test_train_on_batch_notices_a_layer_frozen_between_calls():
 
 
 def test_activity_regularization_is_added_to_the_loss_as_keras_3_does():
-    # Keras 3 adds activity_regularizer(outputs) to the loss as is: L1(0.1) gives
-    # 0.1 * sum(|outputs|) over the whole batch (tf.keras divided it by the batch size).
+    # Keras 3.15 adds activity_regularizer(outputs) divided by the batch size
+    # (keras/src/layers/layer.py, Layer.__call__: divide_no_nan(loss, batch_size)):
+    # L1(0.01) gives 0.01 * sum(|outputs|) / N.
     x, y, _ = blobs(n=12)
     model = Sequential([Dense(3, activation="softmax", input_shape=(4,), activity_regularizer="l1")])
     model.compile(optimizer=optimizers.SGD(learning_rate=0.0), loss="categorical_crossentropy")
     p = model.predict(x, verbose=0).astype(numpy.float64)
     data_loss = numpy.mean(-(y * numpy.log(numpy.clip(p, 1e-7, 1 - 1e-7))).sum(axis=1))
-    penalty = 0.01 * numpy.abs(p).sum()  # 'l1' is L1(0.01); softmax outputs: sum = 12
+    penalty = 0.01 * numpy.abs(p).sum() / 12  # 'l1' is L1(0.01); 12 softmax outputs, each summing to 1
     assert model.train_on_batch(x, y) == pytest.approx(data_loss + penalty, rel=1e-5)
     assert model.evaluate(x, y, batch_size=12, verbose=0) == pytest.approx(data_loss + penalty, rel=1e-5)
     assert model.layers[0].losses and not any(hasattr(v, "_node") for v in model.layers[0].losses)
 
 
-def test_weight_decay_exclusions_match_layer_and_weight_names():
+def test_weight_decay_exclusions_match_weight_names():
     # Keras order: w <- w * (1 - weight_decay * lr), then the SGD step. With lr 0.1 and decay 0.5 the
     # decayed kernel ends 0.05 * kernel0 below the plain one; the excluded bias ends where the plain one does.
+    # Keras 3 matches the patterns against variable.name ('bias'), not the path ('dense_x/bias')
+    # (keras/src/optimizers/base_optimizer.py, _use_weight_decay).
     x, y, _ = blobs(n=8)
     models = []
     for weight_decay in (0.5, None):
         optimizer = optimizers.SGD(learning_rate=0.1, weight_decay=weight_decay)
-        optimizer.exclude_from_weight_decay(var_names=["dense_x/bias"])
+        optimizer.exclude_from_weight_decay(var_names=["^bias$"])
         model = Sequential([Dense(3, activation="softmax", input_shape=(4,), name="dense_x",
                                   bias_initializer="ones", kernel_initializer="ones")])
         model.compile(optimizer, "categorical_crossentropy")

@@ -1,29 +1,42 @@
-"""The ``Layer`` base class: Keras's build/call contract on plain float32 arrays.
+"""The ``Layer`` base class: Keras's build/call contract, composable at any depth.
 
 A layer keeps its configuration from ``__init__``, creates weights in
 ``build(input_shape)`` with :meth:`Layer.add_weight`, and computes its output
 in ``call(inputs, training=None)`` with ``autograd.numpy``.  It never writes a
-gradient: the trainer differentiates ``call`` with autograd.
+gradient: autograd differentiates ``call``.
 
-Between training steps a weight is an ordinary ``float32`` ndarray stored on
-the layer (``self.kernel``).  While a gradient is traced, the trainer *binds*
-the weights: it puts the values being differentiated into the very attributes
-that hold the arrays (see :meth:`Layer._weight_slots`), runs ``call``, and puts
-the arrays back.  That is how ``call`` can read ``self.kernel`` and still be a
-pure function of the parameters for autograd.
+Layers hold layers.  Whatever a layer stores in its attributes -- a layer, a
+weight, lists, tuples or dicts of them, a whole model -- is found by one walk
+of those attributes (:mod:`microkeras.tracking`), and ``weights``,
+``trainable_weights``, ``losses``, the binding of traced values and the
+summary all read that walk, in Keras 3's order.
+
+Weights are :class:`~microkeras.variables.Variable` objects.  While a pass is
+traced or given explicit values, the active call scope
+(:mod:`microkeras.call_scope`) puts stand-ins for them into the layer's
+attributes, so ``call`` reads ``self.kernel`` and autograd sees a function of
+the values being differentiated.  ``self.add_loss`` and
+``self.<weight>.assign`` inside ``call`` are recorded by that scope too.
 """
 
 import collections
 import inspect
+import math
 import re
 
 import numpy
-from autograd.tracer import Box
+from autograd.tracer import isbox
 
-from microkeras import config, constraints, initializers, regularizers
+from microkeras import config, constraints, initializers, regularizers, tracking
+from microkeras.call_scope import CallScope, current_scope
+from microkeras.variables import Variable, VariableBox, name_scope
 
+_FLOAT32 = numpy.dtype(numpy.float32)
 _LAYER_CLASSES = {}
 _name_counts = collections.Counter()
+# Bookkeeping attributes the tracking walk must not look into.
+_UNTRACKED = frozenset({"_trainable_variables", "_non_trainable_variables", "_losses", "_cache",
+                        "_constructor_arguments"})
 
 
 def snake_case(name):
@@ -78,7 +91,10 @@ class Layer:
     name : str, optional
         Unique name; defaults to the snake-cased class name (``dense_1``).
     trainable : bool
-        Whether the optimizer updates this layer's weights.
+        Whether the optimizer updates this layer's weights (and its sublayers').
+    activity_regularizer : str or callable, optional
+        A penalty on the layer's outputs, added to the loss (divided by the
+        batch size, as Keras 3 does).
     dtype : str, optional
         Only ``'float32'`` (or ``None``) is supported: microkeras is float32 end to end.
     input_shape, input_dim, batch_input_shape, batch_size
@@ -90,9 +106,19 @@ class Layer:
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
         _LAYER_CLASSES[cls.__name__] = cls
+        cls._training_signature = _training_signature(cls.call)
 
-    def __init__(self, name=None, trainable=True, dtype=None, input_shape=None, input_dim=None,
-                 batch_input_shape=None, batch_size=None, **kwargs):
+    def __new__(cls, *args, **kwargs):
+        layer = super().__new__(cls)
+        # Set before __init__ runs, so a subclass may assign weights or layers before super().__init__().
+        state = layer.__dict__
+        state["_trainable_variables"], state["_non_trainable_variables"] = [], []
+        state["_losses"], state["_cache"] = [], {}
+        state["_constructor_arguments"] = _recorded_arguments(cls, args, kwargs)
+        return layer
+
+    def __init__(self, name=None, trainable=True, dtype=None, activity_regularizer=None, input_shape=None,
+                 input_dim=None, batch_input_shape=None, batch_size=None, **kwargs):
         if kwargs:
             raise TypeError(f"{type(self).__name__}() got unexpected keyword argument(s): "
                             f"{', '.join(sorted(kwargs))}.")
@@ -101,11 +127,9 @@ class Layer:
         if name is not None and not isinstance(name, str):
             raise TypeError(f"`name` must be a string; received {name!r}.")
         self.name = name if name is not None else unique_name(snake_case(type(self).__name__))
-        self.trainable = bool(trainable)
+        self._trainable = bool(trainable)
+        self.activity_regularizer = regularizers.get(activity_regularizer)
         self.built = False
-        self._weight_specs = []
-        self._slots = None
-        self._losses = []
         self._build_input_shape = None
         self._batch_input_shape = self._resolve_batch_input_shape(
             input_shape, input_dim, batch_input_shape, batch_size)
@@ -120,19 +144,79 @@ class Layer:
             return (batch_size,) + standardize_shape((input_dim,), "input_dim")
         return None
 
+    def __setattr__(self, name, value):
+        if name not in _UNTRACKED and (isinstance(value, (Layer, Variable)) or type(value) in (list, tuple, dict)):
+            tracking.changed()
+            if isinstance(value, Variable):
+                self._track_variable(value._origin)
+        object.__setattr__(self, name, value)
+
+    def __delattr__(self, name):
+        tracking.changed()
+        object.__delattr__(self, name)
+
     @property
     def dtype(self):
         return config.floatx()
 
-    # ----------------------------------------------------------------- weights
-    def add_weight(self, shape=None, initializer=None, dtype=None, trainable=True,
-                   regularizer=None, constraint=None, name=None):
-        """Create a float32 weight, store its spec and return the array.
+    @property
+    def trainable(self):
+        """Whether ``fit`` trains this layer; setting it sets every sublayer and weight below too."""
+        return self._trainable
 
-        Keras 3's argument order; a Keras 2 call that passes the name first
-        (``add_weight('kernel', (3, 4))``) is also accepted.  Assign the result
-        to an attribute (``self.kernel = self.add_weight(...)``) and read it in
-        ``call``; list attributes holding weights work too.
+    @trainable.setter
+    def trainable(self, value):
+        value = bool(value)
+        for layer in self._flatten_layers():
+            layer._trainable = value
+            for variable in layer._trainable_variables:
+                variable.trainable = value
+        tracking.changed()
+
+    # ---------------------------------------------------------------- tracking
+    def _tree(self):
+        """What the tracking walk finds below this layer (a :class:`LayerTree`), cached until
+        some layer's structure changes."""
+        entry = self._cache.get("tree")
+        if entry is None or entry[0] != tracking.generation():
+            entry = self._cache["tree"] = (tracking.generation(), LayerTree(self))
+        return entry[1]
+
+    def _sublayers(self):
+        """The layers held directly in this layer's attributes, in attribute order."""
+        found, seen = [], {id(self)}
+        for _, _, value in tracking.places(self, Layer, _UNTRACKED):
+            if id(value) not in seen:
+                seen.add(id(value))
+                found.append(value)
+        return found
+
+    def _flatten_layers(self, include_self=True, recursive=True):
+        """This layer and the layers below it, depth first in attribute order, each once."""
+        tree = self._tree()
+        if not recursive:
+            return ([self] if include_self else []) + tree.children
+        return tree.layers if include_self else tree.layers[1:]
+
+    def _track_variable(self, variable):
+        own = self._trainable_variables if variable.trainable else self._non_trainable_variables
+        if not any(v is variable for v in self._trainable_variables + self._non_trainable_variables):
+            own.append(variable)
+
+    def _binding_plan(self):
+        """``{variable: [(container, key), ...]}``: where every variable of this subtree is stored."""
+        return self._tree().plan
+
+    # ----------------------------------------------------------------- weights
+    def add_weight(self, shape=None, initializer=None, dtype=None, trainable=True, autocast=True,
+                   regularizer=None, constraint=None, aggregation="none", overwrite_with_gradient=False,
+                   name=None):
+        """Create a float32 weight of this layer and return it (a :class:`Variable`).
+
+        Keras 3's signature; a Keras 2 call that passes the name first
+        (``add_weight('kernel', (3, 4))``) is also accepted.  Keep the result
+        in an attribute (``self.kernel = self.add_weight(...)``), or in a list
+        or dict attribute, and read it there in ``call``.
         """
         if isinstance(shape, str):  # Keras 2 order: add_weight(name, shape, ...)
             name, shape = shape, initializer if not isinstance(initializer, str) else None
@@ -144,69 +228,89 @@ class Layer:
             raise ValueError(f"add_weight: `shape` must be fully defined; received {shape}.")
         if not is_float32(dtype):
             raise ValueError(f"add_weight: `dtype` must be float32; received {dtype!r}.")
+        own = self._trainable_variables + self._non_trainable_variables
         if name is None:
-            name = unique_weight_name(self._weight_specs)
-        elif any(spec.name == name for spec in self._weight_specs):
+            name = unique_weight_name({v.name for v in own})
+        elif any(v.name == name for v in own):
             raise ValueError(f"Layer {self.name!r} already has a weight named {name!r}.")
-        if initializer is None:
-            initializer = "glorot_uniform"  # Keras 3's default for every float weight
-        value = numpy.asarray(initializers.get(initializer)(shape, dtype=config.floatx()),
-                              dtype=config.floatx())
-        if value.shape != shape:
-            raise ValueError(f"add_weight: the initializer returned shape {value.shape}, expected {shape}.")
-        self._weight_specs.append(WeightSpec(name, value, bool(trainable),
-                                             regularizers.get(regularizer), constraints.get(constraint)))
-        self._slots = None
-        return value
+        with name_scope(self.name, caller=self):
+            variable = Variable(initializers.get(initializer or "glorot_uniform"), shape=shape,
+                                trainable=trainable, name=name, regularizer=regularizers.get(regularizer),
+                                constraint=constraints.get(constraint))
+        (self._trainable_variables if trainable else self._non_trainable_variables).append(variable)
+        if trainable and not self.trainable:
+            variable.trainable = False
+        tracking.changed()
+        return variable
+
+    add_variable = add_weight  # Keras 3 alias
 
     @property
     def weights(self):
-        """All weights as live float32 arrays: trainable first, then non-trainable."""
-        return self.trainable_weights + self.non_trainable_weights
+        """Every weight of this layer and its sublayers: each layer's own (those created
+        trainable, then the others), then its sublayers', in attribute order (Keras 3's order)."""
+        return list(self._tree().weights)
 
     @property
     def trainable_weights(self):
-        if not self.trainable:
-            return []
-        return [spec.value for spec in self._weight_specs if spec.trainable]
+        """The weights ``fit`` updates: none if the layer is frozen."""
+        return list(self._tree().trainable_weights)
 
     @property
     def non_trainable_weights(self):
-        return [spec.value for spec in self._ordered_specs() if not (self.trainable and spec.trainable)]
+        return list(self._tree().non_trainable_weights)
 
-    def _ordered_specs(self):
-        return [s for s in self._weight_specs if s.trainable] + [s for s in self._weight_specs if not s.trainable]
+    variables = weights
+    trainable_variables = trainable_weights
+    non_trainable_variables = non_trainable_weights
 
     def get_weights(self):
-        """Return copies of the weights, in the order of :attr:`weights`."""
-        return [numpy.array(w) for w in self.weights]
+        """Copies of the weights' values, in the order of :attr:`weights`."""
+        return [numpy.array(v._array) for v in self.weights]
 
     def set_weights(self, weights):
-        """Overwrite the weights (in place) from a list of arrays, checking shapes."""
+        """Overwrite the weights (in place) from a list of arrays, checking every shape first."""
         targets = self.weights
-        weights = list(weights)
-        if len(weights) != len(targets):
-            raise ValueError(f"Layer {self.name!r} expects {len(targets)} weights, but `weights` "
-                             f"holds {len(weights)}.")
         arrays = [numpy.asarray(w) for w in weights]
+        if len(arrays) != len(targets):
+            raise ValueError(f"Layer {self.name!r} expects {len(targets)} weights, but `weights` "
+                             f"holds {len(arrays)}.")
         for i, (target, new) in enumerate(zip(targets, arrays)):
             if target.shape != new.shape:
-                raise ValueError(f"Layer {self.name!r} weight {i} has shape {target.shape}, but the "
-                                 f"provided array has shape {new.shape}.")
+                raise ValueError(f"Layer {self.name!r} weight {i} ({target.path}) has shape {target.shape}, "
+                                 f"but the provided array has shape {new.shape}.")
         for target, new in zip(targets, arrays):
-            target[...] = new
+            target._write(new)
 
     def count_params(self):
         """Number of scalars in the layer's weights."""
         if not self.built:
             raise ValueError(f"You called count_params() on layer {self.name!r}, which is not built yet. "
                              "Build it by calling it on data or giving the model an input shape.")
-        return int(sum(w.size for w in self.weights))
+        return int(sum(v.size for v in self.weights))
+
+    # ------------------------------------------------------------------ losses
+    def add_loss(self, loss):
+        """Add a scalar penalty to the training loss (call it inside ``call``).
+
+        Losses added in a forward pass replace those of the previous pass.
+        """
+        scope = current_scope()
+        if scope is not None and scope.in_pass:
+            scope.losses.append((self, loss))
+        else:
+            self._losses.append(loss)
 
     @property
     def losses(self):
-        """Penalties to add to the loss: weight regularizers, then the last call's activity penalty."""
-        return [spec.regularizer(spec.value) for spec in self._weight_specs if spec.regularizer] + self._losses
+        """The last pass's ``add_loss`` values of this layer and its sublayers, then the penalties
+        of the trainable weights' regularizers (computed from the weights' current values)."""
+        tree = self._tree()
+        added = [loss for layer in tree.layers for loss in layer._losses]
+        return added + [v.regularizer(v.value) for v in tree.regularized]
+
+    def _regularization_losses(self):
+        return [v.regularizer(v.value) for v in self._tree().regularized]
 
     # ------------------------------------------------------------- build/call
     def build(self, input_shape):
@@ -217,77 +321,79 @@ class Layer:
         """The forward computation, in ``autograd.numpy``.  Subclasses override it."""
         return inputs
 
-    def __call__(self, inputs, *args, **kwargs):
-        if not isinstance(inputs, Box):
-            inputs = as_float_input(inputs)
-        if not self.built:
-            self._build_for(tuple(inputs.shape))
-        if "training" in kwargs and not self._call_takes_training():
+    def __call__(self, *args, **kwargs):
+        scope = current_scope()
+        if scope is None or not scope.in_pass:
+            # The outermost call: run inside the active scope, or in one of its own. (An implicit
+            # scope found open outside a pass was left by an interrupted call: replace it.)
+            if scope is None or scope.implicit:
+                with CallScope(implicit=True) as scope:
+                    return scope.run(self, args, kwargs)
+            return scope.run(self, args, kwargs)
+        if args:
+            inputs = args[0]
+            if type(inputs) is not numpy.ndarray or inputs.dtype != _FLOAT32:
+                if not isbox(inputs):
+                    args = (as_float_input(inputs),) + args[1:]
+        takes_training, default_training = self._training_signature
+        training = kwargs.get("training")
+        if training is None:  # Keras's order: explicit, inherited from the caller, call's default
+            training = scope.training if scope.training is not None else default_training
+        scope.training = training
+        if takes_training:
+            if training is not None:
+                kwargs["training"] = training
+        elif "training" in kwargs:
             del kwargs["training"]
-        outputs = self.call(inputs, *args, **kwargs)
-        activity_regularizer = getattr(self, "activity_regularizer", None)
-        if activity_regularizer is not None:
-            # Keras 3 adds the penalty as is (tf.keras divided it by the batch size). Replaced, not
-            # appended: a Sequential calls each layer once per pass.
-            self._losses = [activity_regularizer(outputs)]
+        if self.built:
+            outputs = self.call(*args, **kwargs)
+        else:
+            with name_scope(self.name, caller=self):  # sublayers built by the first call nest below
+                self._build_for(numpy.shape(args[0]) if args else ())
+                scope.bind_new(self)
+                outputs = self.call(*args, **kwargs)
+        if self.activity_regularizer is not None:
+            penalty = self.activity_regularizer(outputs)
+            if numpy.ndim(outputs) > 0:  # Keras 3 divides by the batch size (not Keras 3.0 or tf.keras)
+                penalty = penalty / len(outputs)
+            self.add_loss(penalty)
         return outputs
 
     @classmethod
     def _call_takes_training(cls):
-        cached = cls.__dict__.get("_takes_training")
-        if cached is None:
-            params = inspect.signature(cls.call).parameters
-            cached = "training" in params or any(p.kind is p.VAR_KEYWORD for p in params.values())
-            cls._takes_training = cached
-        return cached
+        return cls._training_signature[0]
 
     def _build_for(self, input_shape):
         input_shape = standardize_shape(input_shape, "input_shape")
-        self.build(input_shape)
+        with name_scope(self.name, caller=self):
+            self.build(input_shape)
         self.built = True
         self._build_input_shape = input_shape
-        self._slots = None
-        self._weight_slots()  # fail now, not mid-training, if a weight is unreachable
+        self._check_weights_reachable()
+
+    def _check_weights_reachable(self):
+        """Fail at build time, not mid-training, if ``call`` could not read a weight."""
+        plan = self._binding_plan()
+        for variable in self._trainable_variables + self._non_trainable_variables:
+            if variable not in plan:
+                raise AttributeError(
+                    f"Layer {self.name!r}: weight {variable.name!r} is not stored on the layer. Keep what "
+                    f"add_weight returns in an attribute, e.g. `self.{variable.name} = self.add_weight(...)` "
+                    "(lists and dicts of weights work too; tuples cannot be rebound).")
 
     def compute_output_shape(self, input_shape):
-        """Output shape for ``input_shape``, found by running ``call`` on zeros.
+        """Output shape for ``input_shape``, found by running the layer on zeros (a batch of one).
 
-        Layers whose shape is cheap to state override this.
+        The probe builds the layer and its sublayers; its state updates and
+        losses are discarded.  Layers whose shape is cheap to state override this.
         """
+        input_shape = standardize_shape(input_shape, "input_shape")
         if not self.built:
             self._build_for(input_shape)
         probe = numpy.zeros([1 if d is None else d for d in input_shape], dtype=config.floatx())
-        out_shape = numpy.shape(self.call(probe))
-        self._losses.clear()
-        return (input_shape[0],) + tuple(out_shape[1:])
-
-    # ----------------------------------------------------------------- binding
-    def _weight_slots(self):
-        """``(container, key)`` for every weight in :attr:`weights` order.
-
-        ``container[key]`` is the place ``call`` reads the weight from: the
-        layer's ``__dict__`` for ``self.kernel`` or a list attribute for
-        ``self.kernels[i]``.  Found once, by identity, after ``build``.
-        """
-        if self._slots is None:
-            self._slots = [self._find_slot(spec) for spec in self._ordered_specs()]
-        return self._slots
-
-    def _find_slot(self, spec):
-        for key, value in vars(self).items():
-            if value is spec.value:
-                return vars(self), key
-            if isinstance(value, list):
-                for i, item in enumerate(value):
-                    if item is spec.value:
-                        return value, i
-        raise AttributeError(
-            f"Layer {self.name!r}: weight {spec.name!r} is not stored on the layer. Keep what "
-            f"add_weight returns in an attribute, e.g. `self.{spec.name} = self.add_weight(...)`.")
-
-    def _bind(self, values):
-        """Put ``values`` where ``call`` reads the weights; return what was there."""
-        return swap(self._weight_slots(), values)
+        with CallScope(commit=False, record_losses=False) as scope, name_scope(self.name, caller=self):
+            outputs = scope.run(self, (probe,), {})
+        return (input_shape[0],) + tuple(numpy.shape(outputs)[1:])
 
     def stateless_call(self, trainable_variables, non_trainable_variables, *args, return_losses=False,
                        **kwargs):
@@ -297,32 +403,54 @@ class Layer:
         the order of :attr:`trainable_weights` and
         :attr:`non_trainable_weights`; ``args``/``kwargs`` go to ``call``
         (``training=True`` included).  Returns ``(outputs,
-        non_trainable_variables)``, plus the layer's penalties when
-        ``return_losses``.  The layer's own arrays are untouched, so
-        ``autograd.grad`` can differentiate the outputs with respect to the
-        given values.
+        non_trainable_variables)`` -- the latter with the state updates of this
+        call applied -- plus the losses of the call (``add_loss`` values and the
+        regularizers' penalties of the given values) when ``return_losses``.
+        The layer's own weights are untouched, so ``autograd.grad`` can
+        differentiate the outputs with respect to the given values.
         """
         if not self.built:
-            self._build_for(tuple(numpy.shape(args[0])))
-        trainable, non_trainable = list(trainable_variables), list(non_trainable_variables)
-        if len(trainable) != len(self.trainable_weights) or len(non_trainable) != len(self.non_trainable_weights):
-            raise ValueError(f"stateless_call on layer {self.name!r} needs {len(self.trainable_weights)} trainable "
-                             f"and {len(self.non_trainable_weights)} non-trainable values; received "
-                             f"{len(trainable)} and {len(non_trainable)}.")
-        old = self._bind(trainable + non_trainable)
-        try:
-            outputs = self(*args, **kwargs)
-            losses = self.losses
-        finally:
-            self._bind(old)
-        return (outputs, non_trainable, losses) if return_losses else (outputs, non_trainable)
+            self.compute_output_shape(numpy.shape(args[0]))
+        trainable, non_trainable = self.trainable_weights, self.non_trainable_weights
+        values_t, values_n = list(trainable_variables), list(non_trainable_variables)
+        if len(values_t) != len(trainable) or len(values_n) != len(non_trainable):
+            raise ValueError(f"stateless_call on layer {self.name!r} needs {len(trainable)} trainable "
+                             f"and {len(non_trainable)} non-trainable values; received "
+                             f"{len(values_t)} and {len(values_n)}.")
+        with CallScope(zip(trainable + non_trainable, values_t + values_n), commit=False,
+                       record_losses=False) as scope:
+            outputs = scope.run(self, args, kwargs)
+            losses = [loss for _, loss in scope.losses] + self._regularization_losses()
+            values_n = [scope.value_of(v) for v in non_trainable]
+        return (outputs, values_n, losses) if return_losses else (outputs, values_n)
 
     # ------------------------------------------------------------ serialization
     def get_config(self):
-        """Constructor arguments as a JSON-friendly dict."""
+        """Constructor arguments as a JSON-friendly dict.
+
+        A subclass whose ``__init__`` takes new arguments and that does not
+        write ``get_config`` gets them from the arguments it was constructed
+        with (as Keras 3 records them), when they are plain JSON values.
+        """
         config_ = {"name": self.name, "trainable": self.trainable, "dtype": self.dtype}
+        if self.activity_regularizer is not None:
+            config_["activity_regularizer"] = regularizers.serialize(self.activity_regularizer)
         if self._batch_input_shape is not None:
             config_["batch_input_shape"] = list(self._batch_input_shape)
+        if not _config_needs_arguments(type(self)):
+            return config_
+        recorded = self._constructor_arguments
+        if recorded is None:
+            raise NotImplementedError(
+                f"Layer {type(self).__name__} was created with constructor arguments that are not plain "
+                "values (numbers, strings, booleans, None, and lists or dicts of them), so it cannot "
+                "describe itself. Write a `get_config()` method returning the arguments needed to "
+                "rebuild it, e.g. `return {**super().get_config(), \"units\": self.units}`, and a "
+                "`from_config()` classmethod if they need converting back.")
+        config_.update(recorded)
+        accepted = inspect.signature(type(self).__init__).parameters
+        if not any(p.kind is p.VAR_KEYWORD for p in accepted.values()):
+            config_ = {key: value for key, value in config_.items() if key in accepted}
         return config_
 
     @classmethod
@@ -334,33 +462,108 @@ class Layer:
         return f"<{type(self).__name__} name={self.name}, built={self.built}>"
 
 
-class WeightSpec:
-    """What ``add_weight`` recorded about one weight."""
+class LayerTree:
+    """What the tracking walk finds below one layer, computed together and cached as one.
 
-    __slots__ = ("name", "value", "trainable", "regularizer", "constraint")
-
-    def __init__(self, name, value, trainable, regularizer, constraint):
-        self.name = name
-        self.value = value
-        self.trainable = trainable
-        self.regularizer = regularizer
-        self.constraint = constraint
-
-
-def swap(slots, values):
-    """Store ``values`` at the ``(container, key)`` places ``slots``; return the previous contents.
-
-    The one mechanism behind weight binding: ``swap(slots, swap(slots, new))``
-    binds ``new`` and puts the originals back.
+    Attributes
+    ----------
+    children : list of Layer
+        The layers held directly in the layer's attributes.
+    layers : list of Layer
+        The layer, then every layer below it, depth first, each once.
+    weights, trainable_weights, non_trainable_weights : list of Variable
+        In Keras 3's order (see ``Layer.weights``).
+    regularized : list of Variable
+        The trainable weights that have a regularizer (Keras 3 penalizes only those).
+    plan : dict
+        ``{variable: [(container, key), ...]}``, every place a variable of the
+        subtree is stored in (tuples excluded: they cannot be rebound).
     """
-    old = [container[key] for container, key in slots]
-    for (container, key), value in zip(slots, values):
-        container[key] = value
-    return old
+
+    __slots__ = ("children", "layers", "weights", "trainable_weights", "non_trainable_weights",
+                 "regularized", "plan")
+
+    def __init__(self, root):
+        self.children = root._sublayers()
+        self.layers, seen = [root], {id(root)}
+        stack = list(reversed(self.children))
+        while stack:
+            layer = stack.pop()
+            if id(layer) not in seen:
+                seen.add(id(layer))
+                self.layers.append(layer)
+                stack.extend(reversed(layer._sublayers()))
+        self.weights, seen = [], set()
+        for layer in self.layers:
+            for variable in layer._trainable_variables + layer._non_trainable_variables:
+                if id(variable) not in seen:
+                    seen.add(id(variable))
+                    self.weights.append(variable)
+        if root.trainable:
+            self.trainable_weights = [v for v in self.weights if v.trainable]
+            self.non_trainable_weights = [v for v in self.weights if not v.trainable]
+        else:
+            self.trainable_weights, self.non_trainable_weights = [], self.weights
+        self.regularized = [v for v in self.trainable_weights if v.regularizer is not None]
+        self.plan = {}
+        for layer in self.layers:
+            for container, key, value in tracking.places(layer, (Variable, VariableBox), _UNTRACKED):
+                if type(container) is not tuple:
+                    variable = value.variable if isinstance(value, VariableBox) else value._origin
+                    self.plan.setdefault(variable, []).append((container, key))
 
 
-def unique_weight_name(specs):
-    taken = {spec.name for spec in specs}
+def _training_signature(call):
+    """``(takes_training, training_default)`` of a ``call`` method, for ``__call__`` to resolve ``training``."""
+    params = inspect.signature(call).parameters
+    takes = "training" in params or any(p.kind is p.VAR_KEYWORD for p in params.values())
+    default = params["training"].default if "training" in params else None
+    return takes, None if default is inspect.Parameter.empty else default
+
+
+Layer._training_signature = _training_signature(Layer.call)
+
+
+def _owner(cls, attribute):
+    """The class in ``cls``'s MRO that defines ``attribute``."""
+    return next(klass for klass in cls.__mro__ if attribute in klass.__dict__)
+
+
+def _config_needs_arguments(cls):
+    """Whether ``cls.__init__`` is newer than its ``get_config``, which then misses its arguments."""
+    init_owner, config_owner = _owner(cls, "__init__"), _owner(cls, "get_config")
+    return init_owner is not config_owner and issubclass(init_owner, config_owner)
+
+
+def _recorded_arguments(cls, args, kwargs):
+    """The constructor arguments, by name, if they are all plain JSON values; else None."""
+    if not _config_needs_arguments(cls):
+        return {}
+    try:
+        bound = inspect.signature(cls.__init__).bind(None, *args, **kwargs)
+    except TypeError:
+        return None  # __init__ will raise the real error
+    arguments = {}
+    for name, value in list(bound.arguments.items())[1:]:
+        kind = inspect.signature(cls.__init__).parameters[name].kind
+        if kind is inspect.Parameter.VAR_KEYWORD:
+            arguments.update(value)
+        elif kind is not inspect.Parameter.VAR_POSITIONAL:
+            arguments[name] = value
+    return arguments if all(_is_plain(v) for v in arguments.values()) else None
+
+
+def _is_plain(value):
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return not isinstance(value, float) or math.isfinite(value)
+    if isinstance(value, (list, tuple)):
+        return all(_is_plain(v) for v in value)
+    if isinstance(value, dict):
+        return all(isinstance(k, str) and _is_plain(v) for k, v in value.items())
+    return False
+
+
+def unique_weight_name(taken):
     name, i = "variable", 0
     while name in taken:
         i += 1

@@ -113,6 +113,21 @@ def unpack_batch(batch, argument):
     raise ValueError(f"{argument} must yield tuples (x,), (x, y) or (x, y, sample_weight); it yielded {shape}.")
 
 
+def unpack_x_y_sample_weight(data):
+    """``(x, y, sample_weight)`` from the ``data`` a step receives (Keras's ``unpack_x_y_sample_weight``).
+
+    A tuple of one to three entries is padded with None; anything else is ``x``.
+    """
+    if isinstance(data, list):
+        data = tuple(data)
+    if not isinstance(data, tuple):
+        return data, None, None
+    if not 1 <= len(data) <= 3:
+        raise ValueError(f"Data must be (x,), (x, y) or (x, y, sample_weight); received a tuple of "
+                         f"{len(data)} entries.")
+    return data + (None,) * (3 - len(data))
+
+
 def train_validation_split(arrays, validation_split):
     """Split arrays into a training head and a validation tail, before any shuffling (Keras's rule).
 

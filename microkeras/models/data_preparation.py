@@ -168,8 +168,8 @@ def input_array(model, x, argument):
     """``x`` as one array that fits the model's input (the model is built for it if needed)."""
     x = data_adapter.check_array(data_adapter.single(x, model.input_names, argument), argument)
     if not model.built:
-        model.build((None,) + x.shape[1:])
-    else:
+        model._build_for((None,) + x.shape[1:])
+    elif model._build_input_shape is not None:
         check_input_shape(x, model._build_input_shape[1:], argument)
     return x
 

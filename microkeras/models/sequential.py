@@ -2,13 +2,14 @@
 
 import json
 
+from microkeras import tracking
 from microkeras.layers.core import InputLayer
 from microkeras.layers.layer import Layer, get_layer_class, standardize_shape
-from microkeras.models.trainer import Trainer
-from microkeras.utils.summary import print_summary
+from microkeras.models.model import Model
+from microkeras.variables import name_scope
 
 
-class Sequential(Trainer, Layer):
+class Sequential(Model):
     """A linear stack of layers with Keras's training API.
 
     Build it from a list, ``Sequential([Dense(32, input_shape=(784,)), ...])``,
@@ -19,7 +20,6 @@ class Sequential(Trainer, Layer):
 
     def __init__(self, layers=None, trainable=True, name=None):
         super().__init__(name=name, trainable=trainable)
-        self._init_trainer()
         self._layers = []
         for layer in layers or []:
             self.add(layer)
@@ -46,11 +46,13 @@ class Sequential(Trainer, Layer):
             added.insert(0, InputLayer(batch_shape=layer._batch_input_shape))
             layer._batch_input_shape = None
         self._layers.extend(added)
+        tracking.changed()
         try:
             if self._input_batch_shape() is not None:
                 self.build(self._input_batch_shape())
         except Exception:
             del self._layers[-len(added):]
+            tracking.changed()
             raise
 
     def pop(self):
@@ -58,21 +60,11 @@ class Sequential(Trainer, Layer):
         if not self.layers:
             raise IndexError(f"Sequential.pop: model {self.name!r} has no layers to remove.")
         layer = self._layers.pop()
+        tracking.changed()
         if not self.layers:
             self._layers.clear()
             self.built = False
         return layer
-
-    def get_layer(self, name=None, index=None):
-        """A layer by ``name`` or by ``index`` into :attr:`layers`."""
-        if (name is None) == (index is None):
-            raise ValueError("get_layer: pass exactly one of `name` or `index`.")
-        if index is not None:
-            return self.layers[index]
-        for layer in self.layers:
-            if layer.name == name:
-                return layer
-        raise ValueError(f"No layer named {name!r}. Layers: {[l.name for l in self.layers]}.")
 
     def _input_batch_shape(self):
         if self._layers and isinstance(self._layers[0], InputLayer):
@@ -87,10 +79,11 @@ class Sequential(Trainer, Layer):
             raise ValueError(f"Sequential.build: model {self.name!r} has no input shape; pass "
                              "`input_shape` or give the first layer `input_shape=`.")
         shape = standardize_shape(input_shape, "input_shape")
-        for layer in self.layers:
-            if not layer.built:
-                layer._build_for(shape)
-            shape = layer.compute_output_shape(shape)
+        with name_scope(self.name, caller=self):  # weights are named 'sequential/dense/kernel', as in Keras
+            for layer in self.layers:
+                if not layer.built:
+                    layer._build_for(shape)
+                shape = layer.compute_output_shape(shape)
         self._output_shape = shape
         self._build_input_shape = standardize_shape(input_shape, "input_shape")
         self.built = True
@@ -111,47 +104,12 @@ class Sequential(Trainer, Layer):
         return self._input_batch_shape()
 
     @property
-    def output_shape(self):
-        if not self.built:
-            raise AttributeError(f"Model {self.name!r} is not built yet, so it has no output shape.")
-        return self._output_shape
+    def input_names(self):
+        return [self._layers[0].name] if self._layers else []
 
     @property
     def output_names(self):
         return [self.layers[-1].name] if self.layers else []
-
-    # ---------------------------------------------------------------- weights
-    @property
-    def trainable_weights(self):
-        if not self.trainable:
-            return []
-        return [w for layer in self.layers for w in layer.trainable_weights]
-
-    @property
-    def non_trainable_weights(self):
-        if not self.trainable:
-            return self.weights
-        return [w for layer in self.layers for w in layer.non_trainable_weights]
-
-    @property
-    def weights(self):
-        """Every layer's weights, layer by layer (Keras's ``get_weights`` order)."""
-        return [w for layer in self.layers for w in layer.weights]
-
-    @property
-    def losses(self):
-        """Every layer's penalties (weight regularizers and the last pass's activity penalties)."""
-        return [penalty for layer in self.layers for penalty in layer.losses]
-
-    def _weight_slots(self):
-        return [slot for layer in self.layers for slot in layer._weight_slots()]
-
-    def count_params(self):
-        return sum(layer.count_params() for layer in self.layers)
-
-    def summary(self, line_length=None, positions=None, print_fn=None):
-        """Print Keras 3's summary table: layer, output shape, parameter count, totals."""
-        print_summary(self, line_length=line_length, positions=positions, print_fn=print_fn)
 
     # ---------------------------------------------------------- serialization
     def get_config(self):

@@ -1,22 +1,26 @@
-"""The trainer: ``compile``, ``fit``, ``evaluate``, ``predict`` and the training step.
+"""The trainer: ``compile``, the steps, and the ``fit``/``evaluate``/``predict`` loops.
 
-The whole of training is one small function, :meth:`Trainer.train_step`:
-autograd differentiates :meth:`Trainer._loss_fn` -- the model's loss as a pure
-function of its trainable weights, which are *bound* into the layers for the
-traced forward pass -- and the optimizer then updates the weight arrays in
-place.  Metrics, callbacks and the progress bar run on concrete numpy values
-outside the trace.  ``evaluate`` and ``predict`` never trace.
+The whole of training is one small method, :meth:`Trainer.train_step`, written
+as a user's override would be: a forward pass and :meth:`compute_loss` under a
+:class:`~microkeras.gradient_tape.GradientTape`, the gradients of the loss
+with respect to ``trainable_weights``, and the optimizer's update.  Metrics,
+callbacks and the progress bar run on concrete numpy values outside the
+trace; ``evaluate`` and ``predict`` never trace.  Data is checked and batched
+by :mod:`microkeras.models.data_preparation` before any weight changes.
 """
 
 import itertools
 import numbers
+import warnings
 
+import autograd.numpy as anp
 import numpy
+from autograd.tracer import getval
 
-from microkeras import activations, losses, ops, optimizers
+from microkeras import call_scope, losses, optimizers
 from microkeras import callbacks as callbacks_module
 from microkeras import metrics as metrics_module
-from microkeras.layers.layer import swap
+from microkeras.gradient_tape import GradientTape
 from microkeras.models import data_adapter, data_preparation
 from microkeras.utils.argument_checks import check_int
 
@@ -38,8 +42,7 @@ class Trainer:
         self.history = None
         self._compiled_loss = None
         self._metrics = []
-        self._step_ready = False
-        self._prepared_for = None
+        self._metric_weighted = []
         self._loss_tracker = metrics_module.Mean(name="loss")
 
     # ------------------------------------------------------------------ compile
@@ -90,7 +93,6 @@ class Trainer:
         self._metrics_key = None
         self._sample_weight_mode = sample_weight_mode
         self._target_tensors = target_tensors
-        self._step_ready = False
         self.compiled = True
 
     def _single_output(self, value, argument):
@@ -178,93 +180,66 @@ class Trainer:
         return metric
 
     # ---------------------------------------------------------------- the step
-    def _loss_fn(self, params, x, y, sample_weight):
-        """The model's loss at ``params`` on one batch: what autograd differentiates.
+    def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
+        """The compiled loss (times its weight) plus :attr:`losses` (``add_loss`` and regularizers).
 
-        Returns ``(loss, (loss, outputs))``; the second part is the auxiliary
-        output, cut from the trace.
+        Override it to change what ``fit`` minimizes; it runs inside the
+        training step's gradient tape, so whatever it computes from ``y_pred``
+        or ``self.losses`` is differentiated.
         """
-        saved = swap(self._step_slots, [*params, *self._step_overrides])
-        try:
-            outputs = self.call(x, training=True)
-            loss = self._total_loss(y, outputs, sample_weight, params)
-        finally:
-            swap(self._step_slots, saved)
-            for layer in self._activity_layers:
-                layer._losses = []  # traced values: do not keep the graph alive
-        return loss, (ops.stop_gradient(loss), ops.stop_gradient(outputs))
+        total = None
+        if self._compiled_loss is not None:
+            total = self._compiled_loss(y, y_pred, sample_weight)
+            if self._loss_weight != 1.0:
+                total = total * self._loss_weight
+        for loss in self.losses:
+            loss = loss if numpy.ndim(loss) == 0 else anp.sum(loss)
+            total = loss if total is None else total + loss
+        if total is None:
+            raise ValueError("No loss to compute: pass `loss` to compile() or add losses with add_loss().")
+        return total
 
-    def train_step(self, x, y, sample_weight=None):
-        """One optimization step on a batch; returns ``(loss, y_pred)`` as arrays."""
-        if not self._step_ready:
-            self._prepare_step()
-        _, (loss, outputs), grads = ops.value_and_grads(self._loss_fn, self._params, x, y, sample_weight)
-        self.optimizer.apply(grads, self._params)
-        for index, constraint in self._constraints:
-            self._params[index][...] = constraint(self._params[index])
-        return loss, self._output_activation(outputs)
+    def compute_metrics(self, x, y, y_pred, sample_weight=None):
+        """Update the compiled metrics with a batch; return :meth:`get_metrics_result`."""
+        for metric, weighted in zip(self._metrics, self._metric_weighted):
+            metric.update_state(y, y_pred, sample_weight if weighted else None)
+        return self.get_metrics_result()
 
-    def _total_loss(self, y, outputs, sample_weight, params):
-        """Compiled loss (times its weight) plus regularization penalties."""
-        loss = self._step_loss(y, outputs, sample_weight)
-        if self._loss_weight != 1.0:
-            loss = loss * self._loss_weight
-        for index, regularizer in self._regularizers:
-            loss = loss + regularizer(params[index])
-        for layer in self._activity_layers:
-            for penalty in layer._losses:  # recorded by this traced pass
-                loss = loss + penalty
-        return loss + self._frozen_penalty if self._frozen_penalty else loss
+    def get_metrics_result(self):
+        """Current values of :attr:`metrics`, sorted by name as Keras 3 reports them."""
+        return dict(sorted((m.name, m.result()) for m in self.metrics))
 
-    def _prepare_step(self):
-        """Collect what the step needs: weights, their binding places, penalties, the loss path.
+    def train_step(self, data):
+        """One optimization step on ``data`` (``(x, y)`` or ``(x, y, sample_weight)``); returns the logs.
 
-        Run at the start of fit/train_on_batch: the layers or their
-        ``trainable`` flags may have changed since compile.
+        Override it to customize ``fit``, with Keras 3's signature; this is the
+        default, built the way an override would be (see ``GradientTape``).
         """
-        layers = self.layers
-        trainable, slots = [], []  # (layer, spec) and binding place of each trainable weight
-        for layer in layers:
-            if self.trainable and layer.trainable:
-                specs = [spec for spec in layer._weight_specs if spec.trainable]
-                trainable += [(layer, spec) for spec in specs]
-                slots += layer._weight_slots()[:len(specs)]  # slots list trainable weights first
-        self._params = [spec.value for _, spec in trainable]
-        # Names like 'dense/kernel', for exclude_from_weight_decay(var_names=...).
-        self.optimizer.build(self._params, names=[f"{layer.name}/{spec.name}" for layer, spec in trainable])
-        self._regularizers = [(i, spec.regularizer) for i, (_, spec) in enumerate(trainable) if spec.regularizer]
-        self._constraints = [(i, spec.constraint) for i, (_, spec) in enumerate(trainable) if spec.constraint]
-        # Penalties of weights the step does not train are constants: computed once.
-        traced = {id(spec) for _, spec in trainable}
-        self._frozen_penalty = float(sum(float(spec.regularizer(spec.value)) for layer in layers
-                                         for spec in layer._weight_specs
-                                         if spec.regularizer and id(spec) not in traced))
-        self._activity_layers = [layer for layer in layers if getattr(layer, "activity_regularizer", None)]
-        self._step_loss, self._output_activation, overrides = self._choose_loss_path()
-        self._step_slots = slots + [slot for slot, _ in overrides]
-        self._step_overrides = [value for _, value in overrides]
-        self._prepared_for = self._step_key()
-        self._step_ready = True
+        x, y, sample_weight = data_adapter.unpack_x_y_sample_weight(data)
+        with GradientTape() as tape:
+            y_pred = self(x, training=True)
+            loss = self.compute_loss(x, y, y_pred, sample_weight)
+        weights = self.trainable_weights
+        if weights:
+            self.optimizer.apply(tape.gradient(loss, weights), weights)
+        else:
+            warnings.warn("The model does not have any trainable weights.", stacklevel=2)
+        y_pred = getval(y_pred)
+        self._loss_tracker.update_state(getval(loss), sample_weight=len(y_pred))
+        return self.compute_metrics(x, y, y_pred, sample_weight)
 
-    def _step_key(self):
-        """What the prepared step depends on: the layers, their weights and trainable flags."""
-        return self.trainable, tuple((id(layer), layer.trainable, len(layer._weight_specs)) for layer in self.layers)
+    def test_step(self, data):
+        """Loss and metrics of one batch, forward only; returns the logs (Keras 3 signature)."""
+        x, y, sample_weight = data_adapter.unpack_x_y_sample_weight(data)
+        y_pred = self(x, training=False)
+        loss = self.compute_loss(x, y, y_pred, sample_weight, training=False)
+        self._loss_tracker.update_state(loss, sample_weight=len(y_pred))
+        return self.compute_metrics(x, y, y_pred, sample_weight)
 
-    def _choose_loss_path(self):
-        """Fuse a final softmax into categorical crossentropy when that gives Keras's numbers.
-
-        Returns ``(loss_fn, output_activation, overrides)``.  When fused, the
-        last layer's ``activation`` is bound to ``linear`` during the traced
-        pass, the loss takes logits (stable gradient, Keras's clipped value),
-        and the softmax is applied afterwards for the metrics.
-        """
-        last = self.layers[-1] if self.layers else None
-        fused = losses.softmax_fused(self._compiled_loss)
-        # An activity regularizer must see the softmax output, so it rules fusion out.
-        if fused is not None and getattr(last, "activation", None) is activations.softmax \
-                and getattr(last, "activity_regularizer", None) is None:
-            return fused, ops.softmax_values, [((vars(last), "activation"), activations.linear)]
-        return self._compiled_loss, _identity, []
+    def predict_step(self, data):
+        """The model's outputs for one batch ``(x,)`` (Keras 3 signature)."""
+        x, _, _ = data_adapter.unpack_x_y_sample_weight(data)
+        return self(x, training=False)
 
     # --------------------------------------------------------------------- fit
     def fit(self, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callbacks=None,
@@ -298,60 +273,42 @@ class Trainer:
             callbacks, add_history=True, add_progbar=verbose != 0, model=self,
             verbose=verbose, epochs=epochs, steps=train.num_batches)
         self.stop_training = False
-        self._step_ready = False
-        callback_list.on_train_begin()
-        logs = {}
-        for epoch in range(initial_epoch, epochs):
-            self.reset_metrics()
-            callback_list.on_epoch_begin(epoch)
-            steps_done = 0
-            for step, (xb, yb, swb) in enumerate(data_preparation.epoch_batches(self, train, "x", class_weight)):
-                callback_list.on_train_batch_begin(step)
-                loss, y_pred = self.train_step(xb, yb, swb)
-                logs = self._update_metrics(loss, yb, y_pred, swb)
-                callback_list.on_train_batch_end(step, logs)
-                steps_done = step + 1
+        with call_scope.guard():
+            callback_list.on_train_begin()
+            logs = {}
+            for epoch in range(initial_epoch, epochs):
+                self.reset_metrics()
+                callback_list.on_epoch_begin(epoch)
+                steps_done = 0
+                for step, batch in enumerate(data_preparation.epoch_batches(self, train, "x", class_weight)):
+                    callback_list.on_train_batch_begin(step)
+                    logs = _pythonify(self.train_step(_as_data(*batch)))
+                    callback_list.on_train_batch_end(step, logs)
+                    steps_done = step + 1
+                    if self.stop_training:
+                        break
+                if steps_done == 0:  # an iterator that has run dry
+                    data_adapter.warn_ran_out(steps_per_epoch, epochs)
+                    break
+                if callback_list.params["steps"] is None:  # now known, for the next epochs' bars
+                    callback_list.params["steps"] = steps_done
+                logs = self._metrics_result_or(logs)
+                if val is not None and (epoch + 1) % validation_freq == 0:
+                    val_logs = self._run_evaluation(val, validation_steps, callback_list)
+                    logs = dict(sorted({**logs, **{"val_" + k: v for k, v in val_logs.items()}}.items()))
+                callback_list.on_epoch_end(epoch, logs)
+                if getattr(train, "ran_out", False):
+                    data_adapter.warn_ran_out(steps_per_epoch, epochs)
+                    break
                 if self.stop_training:
                     break
-            if steps_done == 0:  # an iterator that has run dry
-                data_adapter.warn_ran_out(steps_per_epoch, epochs)
-                break
-            if callback_list.params["steps"] is None:  # now known, for the next epochs' bars
-                callback_list.params["steps"] = steps_done
-            logs = self._logs()
-            if val is not None and (epoch + 1) % validation_freq == 0:
-                val_logs = self._run_evaluation(val, validation_steps, callback_list)
-                logs = dict(sorted({**logs, **{"val_" + k: v for k, v in val_logs.items()}}.items()))
-            callback_list.on_epoch_end(epoch, logs)
-            if getattr(train, "ran_out", False):
-                data_adapter.warn_ran_out(steps_per_epoch, epochs)
-                break
-            if self.stop_training:
-                break
-        callback_list.on_train_end(logs)
+            callback_list.on_train_end(logs)
         return self.history
 
-    def _update_metrics(self, loss, y, y_pred, sample_weight):
-        self._loss_tracker.update_state(loss, sample_weight=len(y_pred))
-        for metric, weighted in zip(self._metrics, self._metric_weighted):
-            metric.update_state(y, y_pred, sample_weight if weighted else None)
-        return self._logs()
-
-    def _logs(self):
-        """Current values of the loss and metrics, sorted by name as Keras 3 reports them."""
-        return dict(sorted((m.name, m.result()) for m in self.metrics))
-
-    # -------------------------------------------------------------------- data
-    def _check_compiled(self, method):
-        if not self.compiled:
-            raise RuntimeError(f"You must call compile() before {method}().")
-        if self._compiled_loss is None and method != "predict":
-            raise ValueError(f"No loss to compute in {method}(): pass `loss` to compile().")
-
-    @property
-    def input_names(self):
-        first = self._layers[0] if self._layers else None
-        return [first.name] if first is not None else []
+    def _metrics_result_or(self, logs):
+        """The metrics' results, unless a custom step returned logs of other names (Keras 3's rule)."""
+        result = self.get_metrics_result()
+        return result if set(result) == set(logs) else logs
 
     # ---------------------------------------------------------------- evaluate
     def evaluate(self, x=None, y=None, batch_size=None, verbose="auto", sample_weight=None, steps=None,
@@ -365,7 +322,8 @@ class Trainer:
         total = data_preparation.known_steps(adapter.num_batches, steps)
         callback_list = callbacks_module.CallbackList(callbacks, add_progbar=verbose != 0, model=self,
                                                       verbose=verbose, epochs=1, steps=total)
-        logs = self._run_evaluation(adapter, steps, callback_list)
+        with call_scope.guard():
+            logs = self._run_evaluation(adapter, steps, callback_list)
         return self._format_logs(logs, return_dict)
 
     def _run_evaluation(self, adapter, steps, callback_list):
@@ -374,20 +332,13 @@ class Trainer:
         callback_list.on_test_begin()
         logs = {}
         batches = data_preparation.epoch_batches(self, adapter, "validation_data")
-        for step, (xb, yb, swb) in enumerate(itertools.islice(batches, steps)):
+        for step, batch in enumerate(itertools.islice(batches, steps)):
             callback_list.on_test_batch_begin(step)
-            loss, y_pred = self.test_step(xb, yb, swb)
-            logs = self._update_metrics(loss, yb, y_pred, swb)
+            logs = _pythonify(self.test_step(_as_data(*batch)))
             callback_list.on_test_batch_end(step, logs)
-        logs = self._logs()
+        logs = self._metrics_result_or(logs)
         callback_list.on_test_end(logs)
         return logs
-
-    def test_step(self, x, y, sample_weight=None):
-        """Loss (with penalties) and predictions on one batch, without tracing."""
-        y_pred = self(x, training=False)
-        loss = self._compiled_loss(y, y_pred, sample_weight) * self._loss_weight
-        return loss + sum(float(penalty) for penalty in self.losses), y_pred
 
     # ----------------------------------------------------------------- predict
     def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None, **kwargs):
@@ -399,20 +350,21 @@ class Trainer:
         callback_list = callbacks_module.CallbackList(callbacks, add_progbar=verbose != 0, model=self,
                                                       verbose=verbose, epochs=1,
                                                       steps=data_preparation.known_steps(num_batches, steps))
-        callback_list.on_predict_begin()
         outputs, filled = [], 0
-        for step, xb in enumerate(itertools.islice(batches, steps)):
-            callback_list.on_predict_batch_begin(step)
-            batch_out = self(xb, training=False)
-            if size is None:
-                outputs.append(batch_out)
-            else:
-                if not outputs:  # one preallocated array instead of a final concatenate
-                    outputs.append(numpy.empty((size,) + batch_out.shape[1:], dtype=batch_out.dtype))
-                outputs[0][filled:filled + len(batch_out)] = batch_out
-            filled += len(batch_out)
-            callback_list.on_predict_batch_end(step, {"outputs": batch_out})
-        callback_list.on_predict_end()
+        with call_scope.guard():
+            callback_list.on_predict_begin()
+            for step, xb in enumerate(itertools.islice(batches, steps)):
+                callback_list.on_predict_batch_begin(step)
+                batch_out = numpy.asarray(self.predict_step((xb,)))
+                if size is None:
+                    outputs.append(batch_out)
+                else:
+                    if not outputs:  # one preallocated array instead of a final concatenate
+                        outputs.append(numpy.empty((size,) + batch_out.shape[1:], dtype=batch_out.dtype))
+                    outputs[0][filled:filled + len(batch_out)] = batch_out
+                filled += len(batch_out)
+                callback_list.on_predict_batch_end(step, {"outputs": batch_out})
+            callback_list.on_predict_end()
         if not outputs:
             raise ValueError("predict() received no data: `x` produced no batches.")
         return outputs[0][:filled] if size is not None else numpy.concatenate(outputs)
@@ -422,33 +374,53 @@ class Trainer:
         """One training step on one batch; returns that batch's loss (and metrics)."""
         self._check_compiled("train_on_batch")
         x, y, sample_weight = data_preparation.weighted_arrays(self, x, y, sample_weight, class_weight)
-        if self._step_key() != self._prepared_for:  # layers or trainable flags changed since the last step
-            self._step_ready = False
         self.reset_metrics()
-        loss, y_pred = self.train_step(x, y, sample_weight)
-        return self._format_logs(self._update_metrics(loss, y, y_pred, sample_weight), return_dict)
+        with call_scope.guard():
+            logs = _pythonify(self.train_step(_as_data(x, y, sample_weight)))
+        return self._format_logs(logs, return_dict)
 
     def test_on_batch(self, x, y=None, sample_weight=None, return_dict=False):
         """Loss (and metrics) of one batch, without training."""
         self._check_compiled("test_on_batch")
         x, y, sample_weight = data_preparation.weighted_arrays(self, x, y, sample_weight)
         self.reset_metrics()
-        loss, y_pred = self.test_step(x, y, sample_weight)
-        return self._format_logs(self._update_metrics(loss, y, y_pred, sample_weight), return_dict)
+        with call_scope.guard():
+            logs = _pythonify(self.test_step(_as_data(x, y, sample_weight)))
+        return self._format_logs(logs, return_dict)
 
     def predict_on_batch(self, x):
         """Model outputs for one batch, as a float32 array."""
-        return numpy.asarray(self(data_preparation.input_array(self, x, "x"), training=False))
+        x = data_preparation.input_array(self, x, "x")
+        with call_scope.guard():
+            return numpy.asarray(self.predict_step((x,)))
 
     def _format_logs(self, logs, return_dict):
+        """``logs`` as a dict, or as values in the order of :attr:`metrics_names` then by name."""
         if return_dict:
             return logs
-        values = [logs[name] for name in self.metrics_names]
+        names = [name for name in self.metrics_names if name in logs]
+        values = [logs[name] for name in names] + [logs[key] for key in sorted(set(logs) - set(names))]
         return values[0] if len(values) == 1 else values
 
+    # -------------------------------------------------------------------- data
+    def _check_compiled(self, method):
+        if not self.compiled:
+            raise RuntimeError(f"You must call compile() before {method}().")
+        if self._compiled_loss is None and method != "predict":
+            raise ValueError(f"No loss to compute in {method}(): pass `loss` to compile().")
 
-def _identity(x):
-    return x
+
+def _as_data(x, y=None, sample_weight=None):
+    """A batch as Keras hands it to ``train_step``/``test_step``: ``(x, y)`` or ``(x, y, sample_weight)``."""
+    return (x, y) if sample_weight is None else (x, y, sample_weight)
+
+
+def _pythonify(logs):
+    """Logs with plain floats for scalars (a custom step may return arrays or traced values)."""
+    if set(map(type, logs.values())) <= {float}:  # the usual case, checked without a Python loop
+        return logs
+    logs = {name: getval(value) for name, value in logs.items()}
+    return {name: float(value) if numpy.ndim(value) == 0 else value for name, value in logs.items()}
 
 
 def _reject_unknown(kwargs, method, allowed=()):

@@ -18,7 +18,11 @@ def _format_shape(shape):
 
 
 def print_summary(model, line_length=None, positions=None, print_fn=None):
-    """Print (or hand to ``print_fn``) the summary table of a Sequential ``model``."""
+    """Print (or hand to ``print_fn``) the summary table of ``model``: one row per layer in ``model.layers``.
+
+    A layer's output shape is computed from the input shape it was built
+    for; "?" stands for a layer not built yet.
+    """
     print_fn = print_fn or print
     if line_length is None and positions is None:
         widths = list(_KERAS_WIDTHS)
@@ -28,12 +32,10 @@ def print_summary(model, line_length=None, positions=None, print_fn=None):
         widths = [cuts[0]] + [b - a for a, b in zip(cuts, cuts[1:])]
 
     rows = []
-    shape = model._input_batch_shape() if model.built else None
     for layer in model.layers:
-        if shape is not None and layer.built:
-            shape = layer.compute_output_shape(shape)
-            rows.append((f"{layer.name} ({type(layer).__name__})", _format_shape(shape),
-                         f"{layer.count_params():,}"))
+        if layer.built and layer._build_input_shape is not None:
+            shape = _format_shape(layer.compute_output_shape(layer._build_input_shape))
+            rows.append((f"{layer.name} ({type(layer).__name__})", shape, f"{layer.count_params():,}"))
         else:
             rows.append((f"{layer.name} ({type(layer).__name__})", "?", "0 (unbuilt)"))
 
@@ -59,9 +61,8 @@ def print_summary(model, line_length=None, positions=None, print_fn=None):
         lines.extend(row(cells, "│"))
     lines.append(line("└", "┴", "┘", "─"))
 
-    built = [layer for layer in model.layers if layer.built]
-    trainable = sum(w.size for layer in built for w in layer.trainable_weights) if model.trainable else 0
-    total = sum(w.size for layer in built for w in layer.weights)
+    trainable = sum(w.size for w in model.trainable_weights)
+    total = sum(w.size for w in model.weights)
     optimizer_params = 0
     optimizer = getattr(model, "optimizer", None)
     if optimizer is not None and getattr(optimizer, "built", False):

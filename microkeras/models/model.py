@@ -1,0 +1,105 @@
+"""``Model``: a layer with Keras's training API, the base of ``Sequential`` and of subclassed models.
+
+Subclass it as in Keras 3: create layers in ``__init__`` as attributes and
+write ``call``::
+
+    class MLP(Model):
+        def __init__(self, **kwargs):
+            super().__init__(**kwargs)
+            self.hidden = Dense(32, activation="relu")
+            self.out = Dense(10, activation="softmax")
+
+        def call(self, inputs, training=False):
+            return self.out(self.hidden(inputs))
+
+It gets ``compile``, ``fit``, ``evaluate``, ``predict`` and ``summary``;
+``train_step``, ``test_step`` and ``predict_step`` can be overridden.
+"""
+
+from microkeras.layers.layer import Layer, standardize_shape
+from microkeras.models.trainer import Trainer
+from microkeras.utils.summary import print_summary
+
+
+class Model(Trainer, Layer):
+    """A layer that can be compiled and trained.
+
+    Parameters
+    ----------
+    name : str, optional
+        Defaults to the snake-cased class name (``my_model``).
+    trainable : bool
+        Whether ``fit`` updates the weights.
+    """
+
+    def __new__(cls, *args, **kwargs):
+        if cls is Model and (args or "inputs" in kwargs or "outputs" in kwargs):
+            raise NotImplementedError(
+                "Model(inputs, outputs) is Keras's functional API, which microkeras does not have yet. "
+                "Use Sequential for a stack of layers, or subclass Model and write `call`.")
+        return super().__new__(cls, *args, **kwargs)
+
+    def __init__(self, *, name=None, trainable=True, dtype=None, **kwargs):
+        super().__init__(name=name, trainable=trainable, dtype=dtype, **kwargs)
+        self._init_trainer()
+
+    def call(self, inputs, training=None):
+        raise NotImplementedError(f"Model {self.name!r}: a subclass of Model must implement `call(inputs)`.")
+
+    # ---------------------------------------------------------------- layers
+    @property
+    def layers(self):
+        """The layers this model holds directly, in attribute order."""
+        return self._sublayers()
+
+    def get_layer(self, name=None, index=None):
+        """A layer by ``name`` or by ``index`` into :attr:`layers`."""
+        if (name is None) == (index is None):
+            raise ValueError("get_layer: pass exactly one of `name` or `index`.")
+        layers = self.layers
+        if index is not None:
+            if not -len(layers) <= index < len(layers):
+                raise ValueError(f"get_layer: `index` {index} is out of range; model {self.name!r} has "
+                                 f"{len(layers)} layers.")
+            return layers[index]
+        for layer in layers:
+            if layer.name == name:
+                return layer
+        raise ValueError(f"No layer named {name!r}. Layers: {[layer.name for layer in layers]}.")
+
+    # ------------------------------------------------------------- build/shape
+    def build(self, input_shape=None):
+        """Build the model for inputs of ``input_shape`` (batch first) by calling it once on zeros.
+
+        Override it to create weights or sublayers from the input shape, as in Keras.
+        """
+        if input_shape is None:
+            raise ValueError(f"Model {self.name!r}: build() needs `input_shape` (batch dimension first), "
+                             "e.g. model.build((None, 784)); or call the model on data.")
+        shape = standardize_shape(input_shape, "input_shape")
+        self.built, self._build_input_shape = True, shape
+        self._output_shape = Layer.compute_output_shape(self, shape)
+
+    @property
+    def input_shape(self):
+        return self._build_input_shape
+
+    @property
+    def output_shape(self):
+        if not self.built:
+            raise AttributeError(f"Model {self.name!r} is not built yet, so it has no output shape.")
+        if getattr(self, "_output_shape", None) is None:
+            self._output_shape = self.compute_output_shape(self._build_input_shape)
+        return self._output_shape
+
+    @property
+    def input_names(self):
+        return ["input_layer"]
+
+    @property
+    def output_names(self):
+        return ["output_0"]
+
+    def summary(self, line_length=None, positions=None, print_fn=None):
+        """Print Keras 3's summary table: layer, output shape, parameter count, totals."""
+        print_summary(self, line_length=line_length, positions=positions, print_fn=print_fn)
