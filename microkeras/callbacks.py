@@ -99,7 +99,10 @@ class CallbackList:
             callback.set_params(params)
 
     def _call(self, hook, *args):
-        for method in self._by_hook[hook]:
+        methods = self._by_hook[hook]
+        if methods and args[-1] is None:
+            args = args[:-1] + ({},)  # Keras 3 hands every hook a logs dict, empty when there is nothing to log
+        for method in methods:
             method(*args)
 
     def on_train_begin(self, logs=None): self._call("on_train_begin", logs)

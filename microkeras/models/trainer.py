@@ -355,7 +355,7 @@ class Trainer:
             callback_list.on_predict_begin()
             for step, xb in enumerate(itertools.islice(batches, steps)):
                 callback_list.on_predict_batch_begin(step)
-                batch_out = numpy.asarray(self.predict_step((xb,)))
+                batch_out = numpy.asarray(self.predict_step(xb))  # Keras hands predict_step the bare batch
                 if size is None:
                     outputs.append(batch_out)
                 else:
