@@ -2,11 +2,15 @@
 
 The rest of the suite pins Keras's numbers through its published formulas; this
 module runs Keras itself (on JAX unless KERAS_BACKEND says otherwise) on the
-same weights and data, for the optimizers, the losses and a whole fit.
+same weights and data, for the optimizers, the losses and a whole fit, and for
+the object model: layers and models inside models, subclassed models, frozen
+subtrees, ``add_loss`` and regularizers, state updated by ``assign`` in
+``call``, and an overridden ``train_step``.
 """
 
 import os
 
+import autograd.numpy as anp
 import numpy
 import pytest
 
@@ -65,3 +69,223 @@ def test_a_whole_fit_matches_keras():
     for mine, keras_weight in zip(ours.get_weights(), theirs.get_weights()):
         numpy.testing.assert_allclose(mine, keras_weight, rtol=1e-5, atol=1e-6)
     numpy.testing.assert_allclose(ours.evaluate(x, y, verbose=0), theirs.evaluate(x, y, verbose=0), rtol=1e-5)
+
+
+# ------------------------------------------------------------------ the object model
+# Each model below is written once, as a function of the framework: ``k`` is the
+# package (keras or microkeras) and ``np_`` its array functions (keras.ops, or
+# autograd.numpy, which a microkeras ``call`` uses).
+FRAMEWORKS = {"keras": (keras, keras.ops), "microkeras": (microkeras, anp)}
+
+
+def build_both(build, seed=4):
+    """``(theirs, ours)``: ``build(k, np_)`` run for Keras and for microkeras, each from fresh layer
+    names, both then given the same initial weights, drawn here so that no test depends on how far
+    Keras's random state has moved."""
+    models = []
+    for k, np_ in FRAMEWORKS.values():
+        k.backend.clear_session()
+        models.append(build(k, np_))
+    theirs, ours = models
+    rng = numpy.random.default_rng(seed)
+    start = [rng.uniform(-0.7, 0.7, size=w.shape).astype("float32") for w in theirs.get_weights()]
+    theirs.set_weights(start)
+    ours.set_weights(start)
+    return theirs, ours
+
+
+def fit_both(theirs, ours, x, y, metrics=None, epochs=3, batch_size=8):
+    """Compile both with Adam(0.01) and mse, fit in order, and check the Histories agree."""
+    theirs.compile(keras.optimizers.Adam(0.01), "mse", metrics=metrics)
+    ours.compile(optimizers.Adam(0.01), "mse", metrics=metrics)
+    their_history = theirs.fit(x, y, batch_size=batch_size, epochs=epochs, shuffle=False, verbose=0).history
+    our_history = ours.fit(x, y, batch_size=batch_size, epochs=epochs, shuffle=False, verbose=0).history
+    assert sorted(our_history) == sorted(their_history)
+    for key in their_history:
+        numpy.testing.assert_allclose(our_history[key], their_history[key], rtol=1e-5)
+
+
+def assert_same_weights(ours, theirs):
+    assert [(w.path, w.name) for w in ours.weights] == [(w.path, w.name) for w in theirs.weights]
+    assert len(ours.trainable_weights) == len(theirs.trainable_weights)
+    assert len(ours.non_trainable_weights) == len(theirs.non_trainable_weights)
+    for mine, keras_weight in zip(ours.get_weights(), theirs.get_weights()):
+        numpy.testing.assert_allclose(mine, keras_weight, rtol=1e-5, atol=1e-6)
+
+
+def regression_data(samples=32):
+    rng = numpy.random.default_rng(3)
+    return rng.normal(size=(samples, 4)).astype("float32"), rng.normal(size=(samples, 2)).astype("float32")
+
+
+def sequential_in_sequential(k, np_):
+    inner = k.Sequential([k.Input((4,)), k.layers.Dense(3)])
+    return k.Sequential([k.Input((4,)), inner, k.layers.Dense(2)])
+
+
+def block_in_sequential(k, np_):
+    class Block(k.layers.Layer):  # keras.io's MLPBlock pattern: sublayers as attributes
+        def __init__(self, **kwargs):
+            super().__init__(**kwargs)
+            self.d1 = k.layers.Dense(3)
+            self.d2 = k.layers.Dense(2)
+
+        def call(self, inputs):
+            return self.d2(np_.tanh(self.d1(inputs)))
+
+    return k.Sequential([k.Input((4,)), Block(), k.layers.Dense(2)])
+
+
+def subclassed_model(k, np_, base=None):
+    class TwoDense(base or k.Model):
+        def __init__(self, **kwargs):
+            super().__init__(**kwargs)
+            self.hidden = k.layers.Dense(3, activation="tanh")
+            self.out = k.layers.Dense(2)
+
+        def call(self, inputs):
+            return self.out(self.hidden(inputs))
+
+    model = TwoDense()
+    model(numpy.zeros((1, 4), "float32"))  # builds the weights (Keras's Model.build would not here)
+    return model
+
+
+def test_sequential_inside_sequential_trains_like_keras():
+    x, y = regression_data()
+    theirs, ours = build_both(sequential_in_sequential)
+    fit_both(theirs, ours, x, y)
+    assert_same_weights(ours, theirs)
+
+
+def test_a_layer_holding_layers_trains_like_keras():
+    x, y = regression_data()
+    theirs, ours = build_both(block_in_sequential)
+    fit_both(theirs, ours, x, y)
+    assert_same_weights(ours, theirs)
+
+
+def test_a_subclassed_model_trains_like_keras():
+    x, y = regression_data()
+    theirs, ours = build_both(subclassed_model)
+    fit_both(theirs, ours, x, y)
+    assert_same_weights(ours, theirs)
+
+
+def test_freezing_an_inner_model_trains_and_counts_like_keras():
+    def frozen_inner(k, np_):
+        model = sequential_in_sequential(k, np_)
+        model.layers[0].trainable = False
+        return model
+
+    def totals(model):
+        lines = []
+        model.summary(print_fn=lambda text, **kwargs: lines.extend(text.splitlines()))
+        lines = [line.strip() for line in lines]
+        return [line for line in lines if line.startswith(("Total", "Trainable", "Non-trainable", "Optimizer"))]
+
+    x, y = regression_data()
+    theirs, ours = build_both(frozen_inner)
+    start = theirs.layers[0].get_weights()
+    fit_both(theirs, ours, x, y)
+    assert_same_weights(ours, theirs)
+    for model in (theirs, ours):
+        for before, after in zip(start, model.layers[0].get_weights()):
+            numpy.testing.assert_array_equal(after, before)
+    assert totals(ours) == totals(theirs)
+
+
+def test_add_loss_and_regularizers_train_like_keras():
+    # 20 samples in batches of 8: the last batch of 4 pins the activity penalty's division by the batch size.
+    def penalized(k, np_):
+        class OutputPenalty(k.layers.Layer):
+            def call(self, inputs):
+                self.add_loss(0.1 * np_.mean(np_.square(inputs)))
+                return inputs
+
+        return k.Sequential([k.Input((4,)), k.layers.Dense(3, kernel_regularizer=k.regularizers.L2(0.01),
+                                                           activity_regularizer=k.regularizers.L1(0.05)),
+                             OutputPenalty(), k.layers.Dense(2)])
+
+    x, y = regression_data(20)
+    theirs, ours = build_both(penalized)
+    fit_both(theirs, ours, x, y)
+    assert_same_weights(ours, theirs)
+
+
+def running_mean_model(k, np_, read_after_update=False):
+    class RunningMean(k.layers.Layer):
+        """Subtracts a running mean of its batch means, updated only in training (momentum 0.9)."""
+
+        def build(self, input_shape):
+            self.moving_mean = self.add_weight(shape=(input_shape[-1],), initializer="zeros",
+                                               trainable=False, name="moving_mean")
+
+        def call(self, inputs, training=False):
+            outputs = inputs - self.moving_mean
+            if training:
+                self.moving_mean.assign(0.9 * self.moving_mean + 0.1 * np_.mean(inputs, axis=0))
+                if read_after_update:
+                    outputs = inputs - self.moving_mean
+            return outputs
+
+    return k.Sequential([k.Input((4,)), k.layers.Dense(3), RunningMean(), k.layers.Dense(2)])
+
+
+def test_a_state_update_in_call_matches_keras_in_fit_and_predict():
+    x, y = regression_data()
+    theirs, ours = build_both(running_mean_model)
+    fit_both(theirs, ours, x, y)
+    assert_same_weights(ours, theirs)
+    their_mean, our_mean = theirs.layers[1].moving_mean.numpy(), ours.layers[1].moving_mean.numpy()
+    assert numpy.abs(their_mean).min() > 1e-3  # it moved
+    numpy.testing.assert_allclose(our_mean, their_mean, rtol=1e-5, atol=1e-6)
+    # The weights agree to 1e-6; each output sums a dozen products of them, so it agrees to about 1e-5.
+    numpy.testing.assert_allclose(ours.predict(x, verbose=0), theirs.predict(x, verbose=0), rtol=1e-5, atol=2e-5)
+    numpy.testing.assert_array_equal(theirs.layers[1].moving_mean.numpy(), their_mean)
+    numpy.testing.assert_array_equal(ours.layers[1].moving_mean.numpy(), our_mean)
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "Keras 3.15 on JAX differentiates through a value assigned earlier in the same call (reading the "
+    "variable returns the traced new value); microkeras reads the new value as a constant, so the "
+    "gradients differ from the second step on: epoch losses 1.289702, 1.126342, 1.030013 here against "
+    "Keras's 1.289671, 1.126215, 1.029824 (up to 1.8e-4 relative)"))
+def test_reading_a_variable_after_assign_in_call_trains_like_keras():
+    x, y = regression_data()
+    theirs, ours = build_both(lambda k, np_: running_mean_model(k, np_, read_after_update=True))
+    fit_both(theirs, ours, x, y)
+
+
+class GuideTrainStep(microkeras.Model):
+    """``train_step`` as keras.io's "Customizing what happens in fit()" (TensorFlow) writes it, with
+    microkeras.GradientTape in place of tf.GradientTape."""
+
+    def train_step(self, data):
+        x, y = data
+        with microkeras.GradientTape() as tape:
+            y_pred = self(x, training=True)
+            loss = self.compute_loss(y=y, y_pred=y_pred)
+        trainable_vars = self.trainable_variables
+        gradients = tape.gradient(loss, trainable_vars)
+        self.optimizer.apply(gradients, trainable_vars)
+        for metric in self.metrics:
+            if metric.name == "loss":
+                metric.update_state(loss)
+            else:
+                metric.update_state(y, y_pred)
+        return {m.name: m.result() for m in self.metrics}
+
+
+def test_an_overridden_train_step_trains_like_keras_default_fit():
+    # Keras on JAX takes a stateless train_step, so ours (the guide's override) faces Keras's default
+    # fit. The guide's loss tracker weighs every batch alike: 32 samples in batches of 8 keep the
+    # mean the same as Keras's, which weighs by batch size.
+    def build(k, np_):
+        return subclassed_model(k, np_, base=GuideTrainStep if k is microkeras else None)
+
+    x, y = regression_data()
+    theirs, ours = build_both(build)
+    assert type(ours).train_step is GuideTrainStep.train_step
+    fit_both(theirs, ours, x, y, metrics=["mae"])
+    assert_same_weights(ours, theirs)
