@@ -18,9 +18,11 @@ Contents, in order:
   ``'accuracy'``), ``serialize``/``deserialize``.
 """
 
+import functools
 import re
 
 import numpy
+from autograd.tracer import getval, isbox
 
 from microkeras.config import epsilon, floatx
 
@@ -184,6 +186,11 @@ class Metric:
 
     _direction = None
 
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if "update_state" in cls.__dict__:
+            cls.update_state = _taking_values(cls.__dict__["update_state"])
+
     def __init__(self, name=None, dtype=None):
         if name is not None and not isinstance(name, str):
             raise TypeError(f"Metric `name` must be a string; received {name!r}.")
@@ -217,6 +224,18 @@ class Metric:
 
     def __repr__(self):
         return f"<{type(self).__name__} name={self.name!r}>"
+
+
+def _taking_values(update_state):
+    """``update_state`` that first takes the values out of traced arguments (a custom ``train_step``
+    may pass its loss or predictions straight from a ``GradientTape``): metrics never trace."""
+    @functools.wraps(update_state)
+    def wrapper(self, *args, **kwargs):
+        if any(map(isbox, args)):
+            args = tuple(map(getval, args))
+        return update_state(self, *args, **kwargs)
+
+    return wrapper
 
 
 def _samplewise(values, sample_weight, reduce):

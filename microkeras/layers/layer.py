@@ -36,7 +36,7 @@ _LAYER_CLASSES = {}
 _name_counts = collections.Counter()
 # Bookkeeping attributes the tracking walk must not look into.
 _UNTRACKED = frozenset({"_trainable_variables", "_non_trainable_variables", "_losses", "_cache",
-                        "_constructor_arguments"})
+                        "_constructor_arguments", "_shape_chain"})
 
 
 def snake_case(name):

@@ -21,6 +21,7 @@ class Sequential(Model):
     def __init__(self, layers=None, trainable=True, name=None):
         super().__init__(name=name, trainable=trainable)
         self._layers = []
+        self._shape_chain = ()
         for layer in layers or []:
             self.add(layer)
 
@@ -79,11 +80,19 @@ class Sequential(Model):
             raise ValueError(f"Sequential.build: model {self.name!r} has no input shape; pass "
                              "`input_shape` or give the first layer `input_shape=`.")
         shape = standardize_shape(input_shape, "input_shape")
+        # (layer, input shape, output shape) of the last build: `add` rebuilds the whole chain, and
+        # a layer whose shape is found by running it on zeros need not run again.
+        known = {id(layer): (layer_in, layer_out) for layer, layer_in, layer_out in self._shape_chain}
+        chain = []
         with name_scope(self.name, caller=self):  # weights are named 'sequential/dense/kernel', as in Keras
             for layer in self.layers:
                 if not layer.built:
                     layer._build_for(shape)
-                shape = layer.compute_output_shape(shape)
+                previous = known.get(id(layer))
+                output_shape = previous[1] if previous and previous[0] == shape else layer.compute_output_shape(shape)
+                chain.append((layer, shape, output_shape))
+                shape = output_shape
+        self._shape_chain = chain
         self._output_shape = shape
         self._build_input_shape = standardize_shape(input_shape, "input_shape")
         self.built = True

@@ -21,7 +21,8 @@ def print_summary(model, line_length=None, positions=None, print_fn=None):
     """Print (or hand to ``print_fn``) the summary table of ``model``: one row per layer in ``model.layers``.
 
     A layer's output shape is computed from the input shape it was built
-    for; "?" stands for a layer not built yet.
+    for, with the batch dimension shown as None (a layer built by a probe or
+    a first call saw some batch size); "?" stands for a layer not built yet.
     """
     print_fn = print_fn or print
     if line_length is None and positions is None:
@@ -34,7 +35,8 @@ def print_summary(model, line_length=None, positions=None, print_fn=None):
     rows = []
     for layer in model.layers:
         if layer.built and layer._build_input_shape is not None:
-            shape = _format_shape(layer.compute_output_shape(layer._build_input_shape))
+            input_shape = (None,) + tuple(layer._build_input_shape[1:])
+            shape = _format_shape(layer.compute_output_shape(input_shape))
             rows.append((f"{layer.name} ({type(layer).__name__})", shape, f"{layer.count_params():,}"))
         else:
             rows.append((f"{layer.name} ({type(layer).__name__})", "?", "0 (unbuilt)"))
