@@ -19,6 +19,7 @@ keras = pytest.importorskip("keras")
 
 import microkeras  # noqa: E402
 from microkeras import optimizers  # noqa: E402
+from tests.test_model_subclassing import GuideTrainStep  # noqa: E402
 
 OPTIMIZERS = [("SGD", {"momentum": 0.9, "nesterov": True}), ("RMSprop", {"centered": True, "momentum": 0.5}),
               ("Adam", {"amsgrad": True}), ("AdamW", {}), ("Adagrad", {}), ("Adadelta", {"learning_rate": 1.0}),
@@ -255,26 +256,6 @@ def test_reading_a_variable_after_assign_in_call_trains_like_keras():
     x, y = regression_data()
     theirs, ours = build_both(lambda k, np_: running_mean_model(k, np_, read_after_update=True))
     fit_both(theirs, ours, x, y)
-
-
-class GuideTrainStep(microkeras.Model):
-    """``train_step`` as keras.io's "Customizing what happens in fit()" (TensorFlow) writes it, with
-    microkeras.GradientTape in place of tf.GradientTape."""
-
-    def train_step(self, data):
-        x, y = data
-        with microkeras.GradientTape() as tape:
-            y_pred = self(x, training=True)
-            loss = self.compute_loss(y=y, y_pred=y_pred)
-        trainable_vars = self.trainable_variables
-        gradients = tape.gradient(loss, trainable_vars)
-        self.optimizer.apply(gradients, trainable_vars)
-        for metric in self.metrics:
-            if metric.name == "loss":
-                metric.update_state(loss)
-            else:
-                metric.update_state(y, y_pred)
-        return {m.name: m.result() for m in self.metrics}
 
 
 def test_an_overridden_train_step_trains_like_keras_default_fit():

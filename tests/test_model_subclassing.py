@@ -22,9 +22,27 @@ class MLP(Model):
         return self.out(self.hidden(inputs))
 
 
-class GuideModel(Model):
-    """The keras.io 'customizing fit' model, with microkeras.GradientTape for tf.GradientTape."""
+class GuideTrainStep(Model):
+    """``train_step`` as keras.io's "Customizing what happens in fit()" (TensorFlow) writes it, with
+    microkeras.GradientTape in place of tf.GradientTape."""
 
+    def train_step(self, data):
+        x, y = data
+        with GradientTape() as tape:
+            y_pred = self(x, training=True)
+            loss = self.compute_loss(y=y, y_pred=y_pred)
+        trainable_vars = self.trainable_variables
+        gradients = tape.gradient(loss, trainable_vars)
+        self.optimizer.apply(gradients, trainable_vars)
+        for metric in self.metrics:
+            if metric.name == "loss":
+                metric.update_state(loss)
+            else:
+                metric.update_state(y, y_pred)
+        return {m.name: m.result() for m in self.metrics}
+
+
+class GuideModel(GuideTrainStep):
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
         self.hidden = Dense(8, activation="relu")
@@ -35,19 +53,8 @@ class GuideModel(Model):
         return self.out(self.hidden(inputs))
 
     def train_step(self, data):
-        x, y = data
         self.steps_seen += 1
-        with GradientTape() as tape:
-            y_pred = self(x, training=True)
-            loss = self.compute_loss(y=y, y_pred=y_pred)
-        gradients = tape.gradient(loss, self.trainable_variables)
-        self.optimizer.apply(gradients, self.trainable_variables)
-        for metric in self.metrics:
-            if metric.name == "loss":
-                metric.update_state(loss)
-            else:
-                metric.update_state(y, y_pred)
-        return {m.name: m.result() for m in self.metrics}
+        return super().train_step(data)
 
 
 def test_a_subclassed_model_compiles_fits_evaluates_predicts_and_summarizes():
