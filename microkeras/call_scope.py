@@ -22,8 +22,10 @@ Binding writes into shared objects, so it is guarded: a re-entrant lock
 weights, so ``predict`` from another thread during ``fit`` sees real
 weights, before or after a step.  Each binding is recorded before it is
 written and undone with one C-level call, and a record left behind by an
-interrupted pass (``KeyboardInterrupt`` at any line) is undone at the
-start of the next pass or by :func:`guard` around the public entry points.
+interrupted pass (``KeyboardInterrupt`` at any line) is undone when its
+scope closes with the error, at the start of the next pass, or by
+:func:`guard` around the public entry points; these also release the lock
+if an interrupt on the last line of a ``with weights_lock:`` kept it.
 """
 
 import collections
@@ -33,7 +35,7 @@ import threading
 import weakref
 
 import numpy
-from autograd.tracer import isbox, trace_stack
+from autograd.tracer import getval, isbox, trace_stack
 
 weights_lock = threading.RLock()
 _local = threading.local()
@@ -120,6 +122,7 @@ class CallScope:
         self.parent = None
         self._root = None  # the layer of the current pass
         self._bound = {}  # variable -> (value, object written into its places)
+        self._held_lock = False  # did this thread hold weights_lock when the scope opened?
 
     def __enter__(self):
         stack = _stack()
@@ -130,15 +133,23 @@ class CallScope:
             self.overrides = True
         if self.overrides:
             _overriding.add(self)
-        stack.append(self)
-        return self
+        self._held_lock = weights_lock._is_owned()
+        try:
+            stack.append(self)
+            return self
+        except BaseException:  # interrupted after the push: the `with` block will not call __exit__
+            if stack and stack[-1] is self:
+                stack.pop()
+            raise
 
     def __exit__(self, exc_type, exc, traceback):
         stack = _stack()
         del stack[stack.index(self):]
         if self.overrides:
             _overriding.discard(self)
-        if self.commit and exc_type is None and self.updates:
+        if exc_type is not None:
+            _repair(self._held_lock)  # a pass interrupted in its own clean-up left records or the lock
+        elif self.commit and self.updates:
             commit(self.updates)
             self.updates = {}
 
@@ -248,10 +259,11 @@ class CallScope:
             by_layer.setdefault(owner, []).append(value)
         for sublayer in layer._flatten_layers():
             if sublayer._losses or sublayer in by_layer:
-                losses = sublayer.__dict__["_losses"] = by_layer.get(sublayer, [])
-                if losses:
+                losses = by_layer.get(sublayer, [])
+                if losses:  # noted before the write, so that `guard` finds every layer given traced losses
                     _holding_losses.add(sublayer)
-                else:
+                sublayer.__dict__["_losses"] = losses
+                if not losses:
                     _holding_losses.discard(sublayer)
         return by_layer
 
@@ -267,21 +279,36 @@ def _as_dtype(value, dtype):
     return value if getattr(value, "dtype", None) == dtype else numpy.asarray(value, dtype)
 
 
+def _repair(held_lock):
+    """After an error escaped: undo the binding records of scopes no longer active in this thread,
+    and give back :data:`weights_lock` unless this thread held it before (``held_lock``): a
+    ``with weights_lock:`` interrupted on its last line never releases it, and other threads would wait."""
+    with weights_lock:
+        _unbind_dead()
+    if not held_lock:
+        while weights_lock._is_owned():  # RLock's own test, as threading.Condition uses it
+            weights_lock.release()
+
+
 class guard:
     """Context manager for public entry points (``fit``, ``predict``...): if an error or an
     interrupt escapes, drop the scopes it left open in this thread, restore autograd's trace
-    counter and put every variable back into the places a pass bound it to."""
+    counter, put every variable back into the places a pass bound it to, release
+    :data:`weights_lock`, and replace traced losses left in layers by their values."""
 
-    __slots__ = ("_depth", "_trace")
+    __slots__ = ("_depth", "_trace", "_held_lock")
 
     def __enter__(self):
         self._depth = len(_stack())
         self._trace = trace_stack.top
+        self._held_lock = weights_lock._is_owned()
         return self
 
     def __exit__(self, exc_type, exc, traceback):
         if exc_type is not None:
             del _stack()[self._depth:]
             trace_stack.top = self._trace
-            with weights_lock:
-                _unbind_dead()
+            _repair(self._held_lock)
+            for layer in list(_holding_losses):  # a tape interrupted before it took its losses' values
+                if any(isbox(loss) and loss._trace > self._trace for loss in layer._losses):
+                    layer.__dict__["_losses"] = [getval(loss) for loss in layer._losses]
