@@ -11,8 +11,10 @@ Every outermost layer call runs inside a :class:`CallScope`: one
   stored in the layers (``self.kernel``, ``self.kernels[1]``), and puts the
   variables back when the pass ends, so ``call`` reads ``self.kernel`` and
   still computes a function of the bound values;
-- the **losses** the pass adds (``layer.add_loss``, activity
-  regularizers), handed to the layers' ``losses`` when the pass ends;
+- the **losses** each pass adds (``layer.add_loss``, activity
+  regularizers): ``layer.losses`` reads them from the active scope, and the
+  layers get their values when the scope closes (so another thread's pass
+  cannot replace them mid-step);
 - the **state updates** (``variable.assign``), kept here rather than
   written mid-pass: an eager scope writes them when it closes, a tape after
   its backward pass, and ``stateless_call`` returns them instead.
@@ -41,10 +43,9 @@ weights_lock = threading.RLock()
 _local = threading.local()
 _pending = []  # Binding records not yet undone, oldest first; guarded by weights_lock.
 # Scopes (in any thread) in which a variable may read differently from its storage: while there
-# are none, Variable.value skips looking for the current scope.  Weak, so an interrupted scope
-# that never closed does not live on; `.data` (the set of references) is tested for emptiness
-# because WeakSet.__len__ is Python code and this test runs on every weight read.
-_overriding = weakref.WeakSet()
+# are none, Variable.value skips looking for the current scope.  A plain set (add and discard
+# cost no Python call); guard() drops scopes an interrupt left in it.
+_overriding = set()
 _holding_losses = weakref.WeakSet()  # layers whose `losses` hold values of a past pass
 Binding = collections.namedtuple("Binding", "scope containers keys previous")
 
@@ -99,8 +100,9 @@ class CallScope:
         Write recorded state updates into the variables when the scope closes
         without an error (an eager call); otherwise they stay in ``updates``.
     record_losses : bool
-        Hand each pass's losses to the layers' ``losses`` (not for
-        ``stateless_call`` or shape probes, which must leave layers untouched).
+        Note each pass's losses for ``layer.losses`` and hand them to the
+        layers when the scope closes (not for ``stateless_call`` or shape
+        probes, which must leave layers untouched).
     implicit : bool
         The scope a layer call opens for itself when none is active; one
         found open outside a pass was left by an interrupt and is dropped.
@@ -113,7 +115,8 @@ class CallScope:
             if values else {}
         self.updates = {}
         self.overrides = bool(self.values)  # may a variable read differently here than its storage?
-        self.losses = []  # (layer, value) pairs added during the current pass
+        self.pass_losses = []  # (layer, value) pairs added during the current pass
+        self.layer_losses = {}  # layer -> the losses it added in its latest pass in this scope
         self.training = None  # the `training` value the pass's sublayers inherit
         self.commit = commit
         self.record_losses = record_losses
@@ -149,9 +152,14 @@ class CallScope:
             _overriding.discard(self)
         if exc_type is not None:
             _repair(self._held_lock)  # a pass interrupted in its own clean-up left records or the lock
-        elif self.commit and self.updates:
+            return
+        if self.commit and self.updates:
             commit(self.updates)
             self.updates = {}
+        for layer, losses in self.layer_losses.items():  # values only: the graph must not outlive the scope
+            values = [getval(loss) for loss in losses]
+            (_holding_losses.add if values else _holding_losses.discard)(layer)
+            layer.__dict__["_losses"] = values
 
     # ------------------------------------------------------------------ values
     def _value_for(self, variable):
@@ -192,8 +200,8 @@ class CallScope:
                 self.in_pass = False
                 if len(_pending) > mark:
                     _unbind_down_to(mark)
-        if self.record_losses and (self.losses or _holding_losses.data):
-            self._hand_losses_to(layer)
+        if self.record_losses and (self.pass_losses or self.layer_losses or _holding_losses.data):
+            self._note_losses(layer)
         return outputs
 
     @contextlib.contextmanager
@@ -213,7 +221,7 @@ class CallScope:
         if _pending:
             _unbind_dead()
         mark = len(_pending)
-        self.in_pass, self.training, self.losses, self._root = True, None, [], layer
+        self.in_pass, self.training, self.pass_losses, self._root = True, None, [], layer
         if self.overrides:
             self._bind_plan(layer._binding_plan())
         return mark
@@ -252,20 +260,25 @@ class CallScope:
             bound = self._bound[variable] = (value, stand_in)
         return bound[1]
 
-    def _hand_losses_to(self, layer):
-        """Each layer of the pass gets the losses it added in this pass (Keras clears them per call)."""
+    def _note_losses(self, layer):
+        """Note, for each layer of the pass, the losses it added: they replace its previous ones."""
         by_layer = {}
-        for owner, value in self.losses:
+        for owner, value in self.pass_losses:
             by_layer.setdefault(owner, []).append(value)
+        noted = self.layer_losses
         for sublayer in layer._flatten_layers():
-            if sublayer._losses or sublayer in by_layer:
-                losses = by_layer.get(sublayer, [])
-                if losses:  # noted before the write, so that `guard` finds every layer given traced losses
-                    _holding_losses.add(sublayer)
-                sublayer.__dict__["_losses"] = losses
-                if not losses:
-                    _holding_losses.discard(sublayer)
-        return by_layer
+            if sublayer in by_layer or sublayer in noted or sublayer._losses:
+                noted[sublayer] = by_layer.get(sublayer, [])
+
+
+def noted_losses():
+    """The losses noted by the innermost active scope that noted any (``{layer: [loss, ...]}``), or None."""
+    scope = current_scope()
+    while scope is not None:
+        if scope.layer_losses:
+            return scope.layer_losses
+        scope = scope.parent
+    return None
 
 
 def commit(updates):
@@ -293,8 +306,8 @@ def _repair(held_lock):
 class guard:
     """Context manager for public entry points (``fit``, ``predict``...): if an error or an
     interrupt escapes, drop the scopes it left open in this thread, restore autograd's trace
-    counter, put every variable back into the places a pass bound it to, release
-    :data:`weights_lock`, and replace traced losses left in layers by their values."""
+    counter, put every variable back into the places a pass bound it to, and release
+    :data:`weights_lock`."""
 
     __slots__ = ("_depth", "_trace", "_held_lock")
 
@@ -306,9 +319,8 @@ class guard:
 
     def __exit__(self, exc_type, exc, traceback):
         if exc_type is not None:
-            del _stack()[self._depth:]
+            stack = _stack()
+            _overriding.difference_update(stack[self._depth:])
+            del stack[self._depth:]
             trace_stack.top = self._trace
             _repair(self._held_lock)
-            for layer in list(_holding_losses):  # a tape interrupted before it took its losses' values
-                if any(isbox(loss) and loss._trace > self._trace for loss in layer._losses):
-                    layer.__dict__["_losses"] = [getval(loss) for loss in layer._losses]

@@ -20,7 +20,7 @@ pass sees the values the forward pass used.
 
 import numpy
 from autograd.core import add_outgrads
-from autograd.tracer import getval, isbox, toposort, trace_stack
+from autograd.tracer import isbox, toposort, trace_stack
 
 from microkeras import call_scope
 from microkeras.variables import VariableBox
@@ -46,7 +46,6 @@ class GradientTape(call_scope.CallScope):
         self.watch_accessed_variables = bool(watch_accessed_variables)
         self._trace = None
         self._watched = set()
-        self._loss_layers = set()
         self._released = False
 
     def __enter__(self):
@@ -63,8 +62,6 @@ class GradientTape(call_scope.CallScope):
         super().__exit__(exc_type, exc, traceback)
         if self._owns_trace:
             trace_stack.top -= 1
-        for layer in self._loss_layers:  # keep values in `layer.losses`, not the graph
-            layer.__dict__["_losses"] = [getval(loss) for loss in layer._losses]
 
     def watch(self, variables):
         """Trace ``variables`` (a Variable or a list of them) from now on, trainable or not."""
@@ -77,11 +74,6 @@ class GradientTape(call_scope.CallScope):
                 variable._trainable and self.watch_accessed_variables or variable in self._watched):
             value = self.values[variable] = VariableBox(variable._array, self._trace, variable._root, variable)
         return value
-
-    def _hand_losses_to(self, layer):
-        by_layer = super()._hand_losses_to(layer)
-        self._loss_layers.update(by_layer)
-        return by_layer
 
     def gradient(self, target, sources):
         """Gradients of ``target`` (summed if not a scalar) with respect to ``sources``.

@@ -118,7 +118,7 @@ class Variable:
     @property
     def value(self):
         """The current value: the value bound for the active pass, if any, else the storage array."""
-        if self._origin is self and call_scope._overriding.data:
+        if self._origin is self and call_scope._overriding:
             scope = call_scope.current_scope()
             if scope is not None and scope.overrides:
                 return scope.value_of(self)
@@ -130,7 +130,7 @@ class Variable:
         return numpy.array(value._value if isbox(value) else value)
 
     def __array__(self, dtype=None, copy=None):
-        value = self.value if call_scope._overriding.data else self._array
+        value = self.value if call_scope._overriding else self._array
         if isbox(value):
             raise TypeError(
                 f"Variable {self.path!r} is being traced for a gradient here, so numpy cannot read it "

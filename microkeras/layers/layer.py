@@ -28,7 +28,8 @@ import numpy
 from autograd.tracer import isbox
 
 from microkeras import config, constraints, initializers, regularizers, tracking
-from microkeras.call_scope import CallScope, current_scope
+from microkeras import call_scope
+from microkeras.call_scope import CallScope, current_scope, noted_losses
 from microkeras.variables import Variable, VariableBox, name_scope
 
 _FLOAT32 = numpy.dtype(numpy.float32)
@@ -297,7 +298,7 @@ class Layer:
         """
         scope = current_scope()
         if scope is not None and scope.in_pass:
-            scope.losses.append((self, loss))
+            scope.pass_losses.append((self, loss))
         else:
             self._losses.append(loss)
 
@@ -306,7 +307,11 @@ class Layer:
         """The last pass's ``add_loss`` values of this layer and its sublayers, then the penalties
         of the trainable weights' regularizers (computed from the weights' current values)."""
         tree = self._tree()
-        added = [loss for layer in tree.layers for loss in layer._losses]
+        noted = noted_losses()  # inside a scope, the losses of its passes (not another thread's)
+        if noted:
+            added = [loss for layer in tree.layers for loss in noted.get(layer, layer._losses)]
+        else:
+            added = [loss for layer in tree.layers for loss in layer._losses]
         return added + [v.regularizer(v.value) for v in tree.regularized]
 
     def _regularization_losses(self):
@@ -417,10 +422,10 @@ class Layer:
             raise ValueError(f"stateless_call on layer {self.name!r} needs {len(trainable)} trainable "
                              f"and {len(non_trainable)} non-trainable values; received "
                              f"{len(values_t)} and {len(values_n)}.")
-        with CallScope(zip(trainable + non_trainable, values_t + values_n), commit=False,
-                       record_losses=False) as scope:
+        with call_scope.guard(), CallScope(zip(trainable + non_trainable, values_t + values_n), commit=False,
+                                           record_losses=False) as scope:
             outputs = scope.run(self, args, kwargs)
-            losses = [loss for _, loss in scope.losses] + self._regularization_losses()
+            losses = [loss for _, loss in scope.pass_losses] + self._regularization_losses()
             values_n = [scope.value_of(v) for v in non_trainable]
         return (outputs, values_n, losses) if return_losses else (outputs, values_n)
 
