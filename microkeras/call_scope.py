@@ -108,6 +108,9 @@ class CallScope:
         found open outside a pass was left by an interrupt and is dropped.
     """
 
+    __slots__ = ("values", "updates", "overrides", "pass_losses", "layer_losses", "training", "commit",
+                 "record_losses", "implicit", "in_pass", "parent", "_root", "_bound", "_held_lock", "__weakref__")
+
     def __init__(self, values=None, commit=True, record_losses=True, implicit=False):
         # A Variable given as a value stands for its current value.
         self.values = {variable: value.value if hasattr(value, "_origin") else value

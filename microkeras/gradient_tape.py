@@ -23,7 +23,7 @@ from autograd.core import add_outgrads
 from autograd.tracer import isbox, toposort, trace_stack
 
 from microkeras import call_scope
-from microkeras.variables import VariableBox
+from microkeras.variables import Variable
 
 
 class GradientTape(call_scope.CallScope):
@@ -38,6 +38,8 @@ class GradientTape(call_scope.CallScope):
         Trace every trainable variable a pass reads (default); with False only
         the variables given to :meth:`watch` are traced.
     """
+
+    __slots__ = ("persistent", "watch_accessed_variables", "_trace", "_owns_trace", "_watched", "_released")
 
     def __init__(self, persistent=False, watch_accessed_variables=True):
         super().__init__(commit=False)
@@ -72,7 +74,7 @@ class GradientTape(call_scope.CallScope):
         value = self.values.get(variable)
         if value is None and self._trace is not None and not self._released and (
                 variable._trainable and self.watch_accessed_variables or variable in self._watched):
-            value = self.values[variable] = VariableBox(variable._array, self._trace, variable._root, variable)
+            value = self.values[variable] = variable._root_box(self._trace)
         return value
 
     def gradient(self, target, sources):
@@ -90,7 +92,9 @@ class GradientTape(call_scope.CallScope):
             keys, flat = list(sources), list(sources.values())
         else:
             keys, flat = None, list(sources) if isinstance(sources, (list, tuple)) else [sources]
-        nodes = [self._node_of(source) for source in flat]
+        values = self.values
+        nodes = [values[source]._node if type(source) is Variable and source in values else self._node_of(source)
+                 for source in flat]
         grads = backward(target, nodes, self._trace)
         if self.updates:
             call_scope.commit(self.updates)
@@ -103,6 +107,9 @@ class GradientTape(call_scope.CallScope):
         return grads if isinstance(sources, (list, tuple)) else grads[0]
 
     def _node_of(self, source):
+        if not (isbox(source) or isinstance(source, Variable)):
+            raise TypeError(f"GradientTape.gradient: sources must be Variables (or values traced by the tape); "
+                            f"received {type(source).__name__}.")
         if isbox(source):  # a VariableBox read in `call`, or any value traced by this tape
             return source._node if source._trace == self._trace else None
         value = self.values.get(getattr(source, "_origin", None))

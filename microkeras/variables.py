@@ -83,7 +83,7 @@ class Variable:
     """
 
     __slots__ = ("_array", "_origin", "name", "path", "_trainable", "regularizer", "constraint", "_root",
-                 "__weakref__")
+                 "_box", "__weakref__")
     __array_priority__ = 100.0  # `array * variable` defers to Variable.__rmul__, which can trace
 
     def __init__(self, initializer, shape=None, dtype=None, trainable=True, autocast=True,
@@ -108,6 +108,7 @@ class Variable:
         self._array = value
         self._origin = self
         self._root = VJPNode.new_root()  # this variable's node in every graph a tape traces
+        self._box = None  # the VariableBox of the last trace (boxes hold no graph, so it is reused)
         self.name = "variable" if name is None else name
         self.path = current_path(self.name)
         self._trainable = bool(trainable)
@@ -202,13 +203,20 @@ class Variable:
         """A :class:`VariableBox` standing for this variable with ``value``, traced as ``node`` in ``trace``."""
         return VariableBox(value, trace, node, self)
 
+    def _root_box(self, trace):
+        """The VariableBox that makes this variable a root of ``trace`` (its storage, its own node)."""
+        box = self._box
+        if box is None or box._trace != trace:
+            box = self._box = VariableBox(self._array, trace, self._root, self)
+        return box
+
     def _snapshot(self, value):
         """A Variable that reads as ``value`` (a value given for one pass) and assigns to this one."""
         snapshot = object.__new__(Variable)
         for slot in ("name", "path", "_trainable", "regularizer", "constraint", "_root"):
             setattr(snapshot, slot, getattr(self, slot))
         snapshot._array = numpy.asarray(value)
-        snapshot._origin = self
+        snapshot._origin, snapshot._box = self, None
         return snapshot
 
     # ------------------------------------------------------------- operators

@@ -301,6 +301,7 @@ class Layer:
             scope.pass_losses.append((self, loss))
         else:
             self._losses.append(loss)
+            call_scope._holding_losses.add(self)
 
     @property
     def losses(self):
@@ -310,9 +311,11 @@ class Layer:
         noted = noted_losses()  # inside a scope, the losses of its passes (not another thread's)
         if noted:
             added = [loss for layer in tree.layers for loss in noted.get(layer, layer._losses)]
-        else:
+        elif call_scope._holding_losses.data:
             added = [loss for layer in tree.layers for loss in layer._losses]
-        return added + [v.regularizer(v.value) for v in tree.regularized]
+        else:  # no layer anywhere holds a loss
+            added = []
+        return added + [v.regularizer(v.value) for v in tree.regularized] if tree.regularized else added
 
     def _regularization_losses(self):
         return [v.regularizer(v.value) for v in self._tree().regularized]
