@@ -1,9 +1,11 @@
-"""Global numeric settings and the random-number source.
+"""Global settings: numerics, the random-number source, and the safe mode of loading.
 
 microkeras computes in ``float32`` end to end and uses Keras's fuzz factor
 ``epsilon() == 1e-7``.  Every random draw in the package (initializers,
 shuffles, dropout masks) comes from a ``numpy.random.Generator`` handed out by
 :func:`make_rng`, so :func:`set_random_seed` makes two runs bit-identical.
+Loading a config or a file runs no code unless
+:func:`enable_unsafe_deserialization` was called (see ``microkeras.saving``).
 """
 
 import random
@@ -12,6 +14,7 @@ import numpy
 
 _FLOATX = "float32"
 _EPSILON = 1e-7
+_SAFE_MODE = True
 _global_rng = numpy.random.default_rng()
 
 
@@ -57,3 +60,16 @@ def make_rng(seed=None):
     if seed is None:
         seed = int(_global_rng.integers(2**63))
     return numpy.random.default_rng(seed)
+
+
+def enable_unsafe_deserialization():
+    """Let every later load run code from configs and files: Python lambdas saved as bytecode, and
+    functions of any module (Keras 3's switch).  Call it only for sources you trust; a single load
+    can instead pass ``safe_mode=False``."""
+    global _SAFE_MODE
+    _SAFE_MODE = False
+
+
+def is_safe_mode():
+    """Whether loads refuse code by default (True unless :func:`enable_unsafe_deserialization` was called)."""
+    return _SAFE_MODE

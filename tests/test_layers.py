@@ -8,6 +8,7 @@ import pytest
 
 from microkeras import activations, constraints, regularizers
 from microkeras.layers import Activation, Dense, Dropout, Flatten, Input, InputLayer, Lambda, Layer, Reshape
+from microkeras.saving import register_keras_serializable
 from microkeras.models.sequential import Sequential
 from microkeras.utils import set_random_seed
 from tests.layer_harness import assert_stateless_call_restores_weights, check_layer, random_input
@@ -75,10 +76,12 @@ class FailsOnDemand(Layer):
         return outputs
 
 
+@register_keras_serializable(package="tests")
 def scaled_square(x, scale=1.0):
     return scale * x * x
 
 
+@register_keras_serializable(package="tests")
 def flatten_sample(x):
     return np.reshape(x, (x.shape[0], -1))
 
@@ -248,7 +251,10 @@ def test_lambda_applies_its_function_with_arguments_and_rebuilds_it_from_config(
     layer = check_layer(lambda: Lambda(scaled_square, arguments={"scale": 3.0}), (2, 5), (2, 5))
     x = random_input((2, 5))
     numpy.testing.assert_allclose(layer(x), 3.0 * x * x, rtol=1e-6)
-    assert Lambda.from_config(layer.get_config()).function is scaled_square
+    config = layer.get_config()
+    assert config["function"] == {"module": "tests.test_layers", "class_name": "function",
+                                  "config": "scaled_square", "registered_name": "tests>scaled_square"}
+    assert Lambda.from_config(config).function is scaled_square
 
 
 def test_lambda_output_shape_given_as_tuple_callable_or_inferred():
@@ -259,11 +265,15 @@ def test_lambda_output_shape_given_as_tuple_callable_or_inferred():
     assert Lambda(first_half).compute_output_shape((None, 8)) == (None, 4)
 
 
-def test_lambda_wrapping_a_lambda_refuses_from_config_with_a_clear_error():
+def test_lambda_wrapping_a_lambda_is_saved_as_bytecode_that_only_unsafe_mode_loads():
     layer = Lambda(lambda x: x + 1.0)
     numpy.testing.assert_array_equal(layer(numpy.zeros((1, 2), numpy.float32)), [[1.0, 1.0]])
-    with pytest.raises(ValueError, match="module level"):
-        Lambda.from_config(layer.get_config())
+    config = layer.get_config()
+    assert config["function"]["class_name"] == "__lambda__"  # Keras 3's form
+    with pytest.raises(ValueError, match="safe_mode=False"):
+        Lambda.from_config(config)
+    rebuilt = Lambda.from_config(config, safe_mode=False)
+    numpy.testing.assert_array_equal(rebuilt(numpy.ones((1, 2), numpy.float32)), [[2.0, 2.0]])
 
 
 # ---------------------------------------------------------- InputLayer, Input
@@ -346,6 +356,21 @@ def test_set_weights_rejects_a_shape_mismatch_naming_both_shapes():
         layer.set_weights([numpy.zeros((4, 3)), numpy.zeros(4)])
     with pytest.raises(ValueError, match="expects 2 weights"):
         layer.set_weights([numpy.zeros((3, 4))])
+
+
+def test_set_weights_checks_every_array_before_writing_any():
+    layer = Dense(2)
+    layer(numpy.zeros((1, 3), numpy.float32))
+    before = layer.get_weights()
+    with pytest.raises(ValueError, match=r"weight 1 \(dense_\d+/bias\) must be numbers"):
+        layer.set_weights([numpy.ones((3, 2)), numpy.array(["a", "b"])])
+    for got, want in zip(layer.get_weights(), before):
+        numpy.testing.assert_array_equal(got, want)
+
+
+def test_an_input_with_a_zero_sized_dimension_is_refused_naming_the_shape():
+    with pytest.raises(ValueError, match=r"must be positive or None; received shape \(0,\)"):
+        Input((0,))
 
 
 def test_set_weights_writes_into_the_existing_arrays():

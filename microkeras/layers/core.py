@@ -1,6 +1,5 @@
 """Core layers: Input, Dense, Activation, Dropout, Flatten, Reshape, Lambda."""
 
-import importlib
 import math
 import numbers
 
@@ -9,6 +8,7 @@ import numpy
 
 from microkeras import activations, config, constraints, initializers, ops, regularizers
 from microkeras.layers.layer import Layer, standardize_shape
+from microkeras.saving import object_registration
 
 
 class InputLayer(Layer):
@@ -32,6 +32,9 @@ class InputLayer(Layer):
             raise ValueError("InputLayer needs `shape` (one sample's shape) or `batch_shape`.")
         super().__init__(name=name, dtype=dtype, input_shape=shape, batch_size=batch_size,
                          batch_input_shape=batch_shape, **kwargs)
+        if 0 in self._batch_input_shape[1:]:
+            raise ValueError(f"InputLayer: every dimension of `shape` must be positive or None; received "
+                             f"shape {self._batch_input_shape[1:]} (a sample with no values cannot be learned from).")
         self.built = True
         self._build_input_shape = self._batch_input_shape
 
@@ -215,9 +218,13 @@ class Reshape(Layer):
 class Lambda(Layer):
     """Wraps a function of the inputs, written with ``autograd.numpy``, as a layer.
 
-    ``arguments`` are extra keyword arguments passed to ``function``.  The
-    function must be importable by name (a module-level ``def``) for the layer
-    to be rebuilt from its config; lambdas work but do not round-trip.
+    ``arguments`` are extra keyword arguments passed to ``function``.  In a
+    config the function is saved by module and name, as Keras 3 saves it; a
+    ``lambda`` is saved as bytecode.  Loading resolves a name only to a
+    function in ``custom_objects``, a registered one
+    (``microkeras.saving.register_keras_serializable``) or one of
+    microkeras's own: nothing is imported, and bytecode is refused, unless
+    the load runs with ``safe_mode=False``.
     """
 
     def __init__(self, function, output_shape=None, mask=None, arguments=None, **kwargs):
@@ -226,6 +233,11 @@ class Lambda(Layer):
             raise TypeError(f"Lambda: `function` must be callable; received {function!r}.")
         if mask is not None:
             raise ValueError("Lambda: `mask` is not supported by microkeras (no masking yet).")
+        if arguments is not None and not isinstance(arguments, dict):
+            raise TypeError(f"Lambda: `arguments` must be a dict of keyword arguments for the function; "
+                            f"received {type(arguments).__name__} {arguments!r}.")
+        if output_shape is not None and not callable(output_shape):
+            output_shape = standardize_shape(output_shape, "output_shape")
         self.function = function
         self.output_shape_arg = output_shape
         self.arguments = dict(arguments or {})
@@ -241,24 +253,21 @@ class Lambda(Layer):
         return (input_shape[0],) + tuple(self.output_shape_arg)
 
     def get_config(self):
-        fn = self.function
         output_shape = self.output_shape_arg
         if callable(output_shape):
             output_shape = None
-        return {**super().get_config(), "function": {"module": fn.__module__, "name": fn.__qualname__},
+        return {**super().get_config(), "function": object_registration.serialize_function(self.function),
                 "output_shape": None if output_shape is None else list(output_shape),
                 "arguments": self.arguments}
 
     @classmethod
-    def from_config(cls, config_):
+    def from_config(cls, config_, custom_objects=None, safe_mode=None):
+        """Rebuild the layer; the function is resolved without importing anything (see the class doc)."""
         config_ = dict(config_)
-        ref = config_.pop("function")
-        if isinstance(ref, dict):
-            if "<lambda>" in ref["name"] or "<locals>" in ref["name"]:
-                raise ValueError(f"Lambda layer {config_.get('name')!r} wraps {ref['name']!r}, which "
-                                 "cannot be rebuilt by name; define it at module level.")
-            target = importlib.import_module(ref["module"])
-            for part in ref["name"].split("."):
-                target = getattr(target, part)
-            ref = target
-        return cls(ref, **config_)
+        if "function" not in config_:
+            raise ValueError(f"Lambda config {config_.get('name')!r} has no 'function' entry.")
+        what = f"Lambda layer {config_.get('name')!r}: its 'function'"
+        with object_registration.SafeModeScope(safe_mode):
+            function = object_registration.deserialize_function(config_.pop("function"), what, custom_objects,
+                                                                globals_=vars(np))
+        return cls(function, **config_)

@@ -30,6 +30,7 @@ from autograd.tracer import isbox
 from microkeras import config, constraints, initializers, regularizers, tracking
 from microkeras import call_scope
 from microkeras.call_scope import CallScope, current_scope, noted_losses
+from microkeras.saving.object_registration import get_registered_object
 from microkeras.variables import Variable, VariableBox, name_scope
 
 _FLOAT32 = numpy.dtype(numpy.float32)
@@ -58,17 +59,20 @@ def clear_session():
     _name_counts.clear()
 
 
-def get_layer_class(class_name, custom_objects=None):
-    """Return the layer class registered under ``class_name``."""
-    if custom_objects and class_name in custom_objects:
-        return custom_objects[class_name]
-    try:
-        return _LAYER_CLASSES[class_name]
-    except KeyError:
-        raise ValueError(
-            f"Unknown layer class {class_name!r}. Define or import it before deserializing, "
-            "or pass it in `custom_objects`."
-        ) from None
+def get_layer_class(class_name, custom_objects=None, registered_name=None):
+    """The layer class a config names: from ``custom_objects``, the registered objects, or the
+    ``Layer`` subclasses defined so far (microkeras's own and yours).  Nothing is imported."""
+    for name in (registered_name, class_name):
+        if isinstance(name, str):
+            found = get_registered_object(name, custom_objects, _LAYER_CLASSES)
+            if found is not None:
+                if not (isinstance(found, type) and issubclass(found, Layer)):
+                    raise ValueError(f"{name!r} resolves to {found!r}, which is not a Layer class; "
+                                     "`custom_objects` must map layer class names to Layer subclasses.")
+                return found
+    raise ValueError(
+        f"Unknown layer class {class_name!r}. Define or import it before deserializing, register it with "
+        "@microkeras.saving.register_keras_serializable(), or pass it in `custom_objects`.")
 
 
 def standardize_shape(shape, argument):
@@ -270,16 +274,27 @@ class Layer:
         return [numpy.array(v._array) for v in self.weights]
 
     def set_weights(self, weights):
-        """Overwrite the weights (in place) from a list of arrays, checking every shape first."""
+        """Overwrite the weights (in place) from a list of arrays.
+
+        Every array is converted and checked before any is written: a bad
+        one leaves all weights as they were.
+        """
         targets = self.weights
-        arrays = [numpy.asarray(w) for w in weights]
-        if len(arrays) != len(targets):
+        weights = list(weights)
+        if len(weights) != len(targets):
             raise ValueError(f"Layer {self.name!r} expects {len(targets)} weights, but `weights` "
-                             f"holds {len(arrays)}.")
-        for i, (target, new) in enumerate(zip(targets, arrays)):
+                             f"holds {len(weights)}.")
+        arrays = []
+        for i, (target, new) in enumerate(zip(targets, weights)):
+            try:
+                new = numpy.asarray(new, dtype=target.dtype)
+            except (TypeError, ValueError) as error:
+                raise ValueError(f"Layer {self.name!r} weight {i} ({target.path}) must be numbers convertible "
+                                 f"to {target.dtype}; received {type(new).__name__} ({error}).") from None
             if target.shape != new.shape:
                 raise ValueError(f"Layer {self.name!r} weight {i} ({target.path}) has shape {target.shape}, "
                                  f"but the provided array has shape {new.shape}.")
+            arrays.append(new)
         for target, new in zip(targets, arrays):
             target._write(new)
 

@@ -1,11 +1,13 @@
 """``Sequential``: a plain stack of layers, each feeding the next."""
 
+import inspect
 import json
 
 from microkeras import tracking
 from microkeras.layers.core import InputLayer
 from microkeras.layers.layer import Layer, get_layer_class, standardize_shape
 from microkeras.models.model import Model
+from microkeras.saving.object_registration import CustomObjectScope, SafeModeScope
 from microkeras.variables import name_scope
 
 
@@ -132,11 +134,26 @@ class Sequential(Model):
         return config
 
     @classmethod
-    def from_config(cls, config, custom_objects=None):
+    def from_config(cls, config, custom_objects=None, safe_mode=None):
+        """Rebuild a model from :meth:`get_config` (fresh weights).
+
+        Layer classes and functions resolve only to ``custom_objects``,
+        registered objects and classes already defined: nothing is imported
+        because the config names it, and code saved in it (a ``Lambda``'s
+        Python lambda) loads only with ``safe_mode=False``.  A malformed
+        config raises ``ValueError`` naming the entry.
+        """
+        if not isinstance(config, dict):
+            raise ValueError(f"A Sequential config must be a dict with a 'layers' list; received "
+                             f"{type(config).__name__}.")
+        entries = config.get("layers")
+        if not isinstance(entries, list):
+            raise ValueError("A Sequential config needs 'layers', a list of layer entries; received "
+                             f"{'no such key' if 'layers' not in config else type(entries).__name__}.")
         model = cls(name=config.get("name"), trainable=config.get("trainable", True))
-        for entry in config["layers"]:
-            layer_cls = get_layer_class(entry["class_name"], custom_objects)
-            model.add(layer_cls.from_config(entry["config"]))
+        with CustomObjectScope(custom_objects), SafeModeScope(safe_mode):
+            for index, entry in enumerate(entries):
+                model.add(_layer_from_entry(entry, f"layers[{index}]", custom_objects))
         if not model.built and config.get("build_input_shape"):
             model.build(config["build_input_shape"])
         return model
@@ -156,10 +173,30 @@ def serialize_layer(layer):
     return entry
 
 
-def model_from_json(json_string, custom_objects=None):
-    """Rebuild a model (freshly initialized weights) from :meth:`Sequential.to_json`'s output."""
+def _layer_from_entry(entry, where, custom_objects):
+    """The layer a ``{class_name, config}`` entry of a model config describes."""
+    if not isinstance(entry, dict) or not isinstance(entry.get("class_name"), str) \
+            or not isinstance(entry.get("config"), dict):
+        raise ValueError(f"{where} must be a dict with 'class_name' (a string) and 'config' (a dict); "
+                         f"received {type(entry).__name__} {str(entry)[:80]}.")
+    layer_cls = get_layer_class(entry["class_name"], custom_objects, entry.get("registered_name"))
+    try:
+        if "custom_objects" in inspect.signature(layer_cls.from_config).parameters:
+            return layer_cls.from_config(entry["config"], custom_objects=custom_objects)
+        return layer_cls.from_config(entry["config"])
+    except (TypeError, ValueError, KeyError) as error:
+        raise ValueError(f"{where} ({entry['class_name']}): {error}") from error
+
+
+def model_from_json(json_string, custom_objects=None, safe_mode=None):
+    """Rebuild a model (freshly initialized weights) from :meth:`Sequential.to_json`'s output.
+
+    Nothing named in the JSON is imported; see :meth:`Sequential.from_config`.
+    """
     data = json.loads(json_string)
+    if not isinstance(data, dict) or not isinstance(data.get("config"), dict):
+        raise ValueError("model_from_json: expected a JSON object with 'class_name' and a 'config' object.")
     if data.get("class_name") != "Sequential":
         raise ValueError(f"model_from_json: expected a Sequential model; received class "
                          f"{data.get('class_name')!r}.")
-    return Sequential.from_config(data["config"], custom_objects=custom_objects)
+    return Sequential.from_config(data["config"], custom_objects=custom_objects, safe_mode=safe_mode)
