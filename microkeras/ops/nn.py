@@ -1,29 +1,12 @@
-"""Every hand-written gradient in microkeras lives here.
-
-Layers, activations and losses are forward-only ``autograd.numpy`` code.  When
-an operation needs a gradient autograd cannot derive well -- because the
-derived backward pass would be slow, upcast to float64, or be unstable -- it is
-written here as an ``autograd`` primitive: a raw-numpy forward plus a
-``defvjp`` whose cotangent keeps the input's dtype.  Each primitive is
-first-order only and has a finite-difference test in ``tests/test_ops.py``.
-"""
-
-import math
-import warnings
+"""Neural-network operations: dense products, activations, softmax and its crossentropy."""
 
 import numpy
 from autograd.core import VJPNode
-from autograd.extend import defvjp, notrace_primitive, primitive
+from autograd.extend import defvjp, primitive
 from autograd.numpy.numpy_boxes import ArrayBox
 from autograd.tracer import Box, isbox
 
 from microkeras import config
-
-
-@notrace_primitive
-def stop_gradient(x):
-    """Return ``x`` as a constant: no gradient flows back through it."""
-    return x
 
 
 @primitive
@@ -68,15 +51,6 @@ defvjp(relu, lambda ans, x: lambda g: g * (x > 0))
 
 
 @primitive
-def mean(x):
-    """Mean of all elements in ``x``'s own dtype (autograd's ``np.mean`` VJP upcasts to float64)."""
-    return x.sum(dtype=x.dtype) / x.size
-
-
-defvjp(mean, lambda ans, x: lambda g: numpy.full(x.shape, g / x.size, dtype=x.dtype))
-
-
-@primitive
 def softmax_cross_entropy(logits, targets, mean=False, probabilities=None):
     """Categorical crossentropy of ``softmax(logits)``, per sample or averaged (first-order only).
 
@@ -104,6 +78,10 @@ def softmax_cross_entropy(logits, targets, mean=False, probabilities=None):
     return losses.sum(dtype=losses.dtype) / losses.size if mean else losses
 
 
+_EPS = config.epsilon()
+_1M_EPS = 1.0 - config.epsilon()
+
+
 def _softmax_cross_entropy_vjp(ans, logits, targets, mean=False, probabilities=None):
     grad = softmax_values(logits) if probabilities is None else probabilities.copy()
     grad *= numpy.sum(targets, axis=-1, keepdims=True)
@@ -111,6 +89,9 @@ def _softmax_cross_entropy_vjp(ans, logits, targets, mean=False, probabilities=N
     if mean:
         return lambda g: grad * (g / (grad.size // grad.shape[-1]))
     return lambda g: (g[..., None] * grad).astype(logits.dtype, copy=False)
+
+
+defvjp(softmax_cross_entropy, _softmax_cross_entropy_vjp)
 
 
 def log_softmax_values(x, axis=-1):
@@ -173,11 +154,6 @@ def softmax_keeping_logits(x):
     return SoftmaxBox(probabilities, x._trace, node, x)
 
 
-_EPS = config.epsilon()
-_1M_EPS = 1.0 - config.epsilon()
-defvjp(softmax_cross_entropy, _softmax_cross_entropy_vjp)
-
-
 @primitive
 def sigmoid(x):
     """Logistic function ``1 / (1 + exp(-x))``, stable for any input (first-order only)."""
@@ -185,43 +161,3 @@ def sigmoid(x):
 
 
 defvjp(sigmoid, lambda ans, x: lambda g: g * (ans * (1.0 - ans)))
-
-
-@primitive
-def tanh(x):
-    """Hyperbolic tangent whose gradient ``1 - tanh(x)**2`` reuses the output.
-
-    autograd's own derivative, ``1 / cosh(x)**2``, overflows (with a warning)
-    for ``|x| > 44`` in float32.  First-order only.
-    """
-    return numpy.tanh(x)
-
-
-defvjp(tanh, lambda ans, x: lambda g: g * (1.0 - ans * ans))
-
-
-@primitive
-def erf(x):
-    """The error function, to within 2e-7 absolute, in numpy alone (first-order only).
-
-    Below ``|x| = 0.5`` a Maclaurin series; above, the Chebyshev-fitted
-    ``erfc`` of Numerical Recipes (fractional error < 1.2e-7).  Computed in
-    float64 and returned in the input's dtype.
-    """
-    z = numpy.abs(numpy.asarray(x, numpy.float64))
-    z2 = z * z
-    series, term = z.copy(), z.copy()
-    for n in range(1, 9):
-        term = -term * z2 / n
-        series += term / (2 * n + 1)
-    series *= _TWO_OVER_SQRT_PI
-    t = 1.0 / (1.0 + 0.5 * z)
-    poly = numpy.polyval(_ERFC_COEFFS, t)
-    tail = 1.0 - t * numpy.exp(-z2 + poly)
-    return (numpy.sign(x) * numpy.where(z < 0.5, series, tail)).astype(numpy.result_type(x, numpy.float32))
-
-
-_TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
-_ERFC_COEFFS = (0.17087277, -0.82215223, 1.48851587, -1.13520398, 0.27886807, -0.18628806,
-                0.09678418, 0.37409196, 1.00002368, -1.26551223)
-defvjp(erf, lambda ans, x: lambda g: g * (_TWO_OVER_SQRT_PI * numpy.exp(-(x * x))))

@@ -1,0 +1,21 @@
+"""Operations, and every hand-written gradient in microkeras.
+
+Layers, activations and losses are forward-only ``autograd.numpy`` code.  When
+an operation needs a gradient autograd cannot derive well -- because the
+derived backward pass would be slow, upcast to float64, or be unstable -- it is
+written here as an ``autograd`` primitive: a raw-numpy forward plus a
+``defvjp`` whose cotangent keeps the input's dtype.  Each primitive is
+first-order only and has a finite-difference test and a float32-cotangent test
+in ``tests/test_ops.py``.  The modules follow Keras 3's ``keras.ops``:
+``core`` (gradient control), ``nn`` (layers' operations), ``numpy`` and
+``math``.
+"""
+
+from microkeras.ops.core import stop_gradient
+from microkeras.ops.math import erf
+from microkeras.ops.nn import (SoftmaxBox, affine, log_softmax_values, relu, sigmoid, softmax,
+                               softmax_cross_entropy, softmax_keeping_logits, softmax_values)
+from microkeras.ops.numpy import mean, tanh
+
+__all__ = ["SoftmaxBox", "affine", "erf", "log_softmax_values", "mean", "relu", "sigmoid", "softmax",
+           "softmax_cross_entropy", "softmax_keeping_logits", "softmax_values", "stop_gradient", "tanh"]
