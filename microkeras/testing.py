@@ -1,7 +1,8 @@
-"""Checks for layer and primitive authors: finite-difference gradients and float32 backward passes.
+"""Checks for layer and primitive authors: one call for a layer, finite differences, float32.
 
-Used by microkeras's own test suite, and meant for yours: a custom layer or
-``ops`` primitive should pass :func:`check_gradient` in float64 and
+Used by microkeras's own test suite, and meant for yours.  A custom layer is
+checked with one call, :func:`check_layer`, which runs every check below on
+it; an ``ops`` primitive should pass :func:`check_gradient` in float64 and
 :func:`assert_float32_backward` in float32.
 
 ``check_gradient`` compares autograd's reverse-mode gradient with central
@@ -16,12 +17,235 @@ parameter's dtype).
 """
 
 import contextlib
+import json
+import warnings
 
 import autograd
 import autograd.core
+import autograd.numpy as anp
 import numpy
 
+from microkeras import tracking
 from microkeras.call_scope import CallScope
+from microkeras.variables import Variable, VariableBox
+
+
+def check_layer(layer, input_shape, expected_output_shape=None, expected_num_trainable_weights=None,
+                expected_num_non_trainable_weights=None, *, training=False, input_data=None,
+                check_gradients=True, check_training=True):
+    """Run every check a layer owes its users; return the layer, built and trained one step.
+
+    Parameters
+    ----------
+    layer : Layer or callable
+        An unbuilt layer, or a function returning one.
+    input_shape : tuple of int
+        The shape of the test batch, batch dimension first.
+    expected_output_shape : tuple, optional
+        Checked besides ``compute_output_shape``.
+    expected_num_trainable_weights, expected_num_non_trainable_weights : int, optional
+        Lengths of ``trainable_weights`` and ``non_trainable_weights``.
+    training : bool
+        The ``training`` flag of the checked calls.
+    input_data : array, optional
+        The batch to use instead of random values of magnitude 0.5-1.5 (for
+        layers whose kinks or domain random data could hit).
+    check_gradients, check_training : bool
+        Whether to run the gradient checks, and the one-step ``fit``.
+
+    Checks, in order: the output's shape equals ``compute_output_shape``
+    (and ``expected_output_shape``) and its dtype is float32; the weights are
+    float32 Variables and ``count_params`` counts them; ``stateless_call``
+    leaves the layer's own weights in place; the gradients with respect to
+    the input and to every weight match central differences in float64;
+    every cotangent of the backward pass stays float32; ``get_config`` is
+    plain JSON and round-trips through ``from_config``; one ``fit`` step of
+    a model made of the layer moves every trainable weight.
+    """
+    from microkeras.layers.layer import Layer
+
+    if not isinstance(layer, Layer):
+        layer = layer()
+    x = random_input(input_shape) if input_data is None else numpy.asarray(input_data, numpy.float32)
+    output = layer(x, training=training)
+    declared = tuple(layer.compute_output_shape(tuple(input_shape)))
+    assert tuple(output.shape) == declared, \
+        f"output shape {tuple(output.shape)}, but compute_output_shape says {declared}"
+    if expected_output_shape is not None:
+        assert tuple(output.shape) == tuple(expected_output_shape), \
+            f"output shape {tuple(output.shape)}, expected {tuple(expected_output_shape)}"
+    assert output.dtype == numpy.float32, f"output dtype {output.dtype}, expected float32"
+    _check_weights(layer, expected_num_trainable_weights, expected_num_non_trainable_weights)
+    assert_stateless_call_restores_weights(layer, x, training=training)
+    if check_gradients:
+        rewind = _noise_rewinder(layer)
+        _check_float64_gradients(layer, x, training, rewind)
+        _check_float32_backward(layer, x, training, rewind)
+    check_config_round_trip(layer)
+    if check_training and layer.trainable_weights:
+        _check_one_fit_step_moves_every_weight(layer, x, training)
+    return layer
+
+
+def random_input(shape, seed=0):
+    """Float32 values of magnitude 0.5 to 1.5 with random signs: away from the kinks at 0."""
+    rng = numpy.random.default_rng(seed)
+    magnitude = rng.uniform(0.5, 1.5, size=shape)
+    return (magnitude * rng.choice([-1.0, 1.0], size=shape)).astype(numpy.float32)
+
+
+def _check_weights(layer, num_trainable, num_non_trainable):
+    if num_trainable is not None:
+        assert len(layer.trainable_weights) == num_trainable, \
+            f"{len(layer.trainable_weights)} trainable weights, expected {num_trainable}"
+    if num_non_trainable is not None:
+        assert len(layer.non_trainable_weights) == num_non_trainable, \
+            f"{len(layer.non_trainable_weights)} non-trainable weights, expected {num_non_trainable}"
+    assert len(layer.weights) == len(layer.trainable_weights) + len(layer.non_trainable_weights)
+    for w in layer.weights:
+        assert type(w) is Variable and w.dtype == numpy.float32, \
+            f"weight {type(w).__name__} of dtype {getattr(w, 'dtype', None)}, expected a float32 Variable"
+    assert layer.count_params() == sum(w.size for w in layer.weights)
+
+
+def assert_stateless_call_restores_weights(layer, inputs, training=False, raises=None):
+    """Assert ``stateless_call`` leaves every attribute of the layer holding its own variables.
+
+    Binds fresh values; with ``raises`` (an exception type) the call must raise
+    it, and the weights must be restored all the same.  ``layer`` must be built.
+    """
+    assert layer.built, "build the layer before checking its binding"
+    own = layer.weights
+    holders = _weight_holders(layer)
+    replacements = [numpy.full(w.shape, 0.25, numpy.float32) for w in own]
+    count = len(layer.trainable_weights)
+    call = lambda: layer.stateless_call(replacements[:count], replacements[count:], inputs,  # noqa: E731
+                                        training=training)
+    if raises is None:
+        call()
+    else:
+        try:
+            call()
+        except raises:
+            pass
+        else:
+            raise AssertionError(f"stateless_call did not raise {raises.__name__}")
+    assert all(a is b for a, b in zip(layer.weights, own)), "layer.weights changed identity"
+    assert _weight_holders(layer) == holders, "an attribute no longer holds the layer's own weight"
+    leftovers = [key for key, value in _attribute_values(layer) if _is_stand_in(value)]
+    assert not leftovers, f"bound values left in attribute(s) {leftovers}"
+
+
+def _attribute_values(layer):
+    """``(place, value)`` for every weight, stand-in or random generator held by the layer or its
+    sublayers, in attributes, lists and dicts."""
+    from microkeras.layers.layer import _UNTRACKED
+
+    wanted = (Variable, VariableBox, numpy.random.Generator)
+    for sublayer in layer._flatten_layers():
+        for container, key, value in tracking.places(sublayer, wanted, _UNTRACKED):
+            yield f"{sublayer.name}.{key}" if container is vars(sublayer) else f"{sublayer.name}[{key}]", value
+
+
+def _weight_holders(layer):
+    ids = {id(w) for w in layer.weights}
+    return {place: id(value) for place, value in _attribute_values(layer) if id(value) in ids}
+
+
+def _is_stand_in(value):
+    """A value a call scope binds for a pass: a traced VariableBox or a snapshot Variable."""
+    return isinstance(value, VariableBox) or isinstance(value, Variable) and value._origin is not value
+
+
+def _noise_rewinder(layer):
+    """A function that puts the random generators of the layer and its sublayers back to their
+    present state: a finite-difference check must see the same noise in every evaluation."""
+    generators = [value for _, value in _attribute_values(layer) if isinstance(value, numpy.random.Generator)]
+    states = [g.bit_generator.state for g in generators]
+
+    def rewind():
+        for generator, state in zip(generators, states):
+            generator.bit_generator.state = state
+
+    return rewind
+
+
+def _stateless(layer, weights, inputs, training):
+    """``layer``'s outputs with ``weights`` (in ``layer.weights`` order) bound in."""
+    count = len(layer.trainable_weights)
+    outputs, _ = layer.stateless_call(weights[:count], weights[count:], inputs, training=training)
+    return outputs
+
+
+def _check_float64_gradients(layer, x, training, rewind):
+    """autograd's gradients with respect to the input and each weight vs central differences, in float64."""
+    call_kwargs = {"training": training} if layer._call_takes_training() else {}
+    weights64 = [numpy.asarray(w, numpy.float64) for w in layer.weights]
+    x64 = x.astype(numpy.float64)
+
+    def forward64(weights, inputs):
+        rewind()
+        return call_with_weights(layer, weights, inputs, **call_kwargs)
+
+    out64 = forward64(weights64, x64)
+    assert numpy.asarray(out64).dtype == numpy.float64, \
+        f"call turned float64 inputs and weights into {numpy.asarray(out64).dtype}: the float64 check would be void"
+    rewind()
+    out32 = _stateless(layer, layer.get_weights(), x, training)
+    numpy.testing.assert_allclose(out32, out64, rtol=1e-4, atol=1e-5,
+                                  err_msg="stateless_call (float32) disagrees with call (float64)")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # "Output seems independent of input": binding failed
+        check_gradient(lambda inputs: forward64(weights64, inputs), x64)
+        for i in range(len(weights64)):
+            if not layer.weights[i].trainable:
+                continue
+
+            def with_weight_i(value, i=i):
+                return forward64(weights64[:i] + [value] + weights64[i + 1:], x64)
+
+            check_gradient(with_weight_i, weights64[i])
+
+
+def _check_float32_backward(layer, x, training, rewind):
+    """The whole backward pass of ``stateless_call`` stays float32, for the weights and the input."""
+    rewind()
+    probe_shape = _stateless(layer, layer.get_weights(), x, training).shape
+    probe = numpy.random.default_rng(1).normal(size=probe_shape).astype(numpy.float32)
+
+    def projected(weights, inputs):
+        rewind()
+        return anp.sum(_stateless(layer, weights, inputs, training) * probe)
+
+    weights = layer.get_weights()
+    count = len(layer.trainable_weights)
+    if count:
+        grads = assert_float32_backward(lambda ws: projected(ws + weights[count:], x), weights[:count])
+        assert [g.shape for g in grads] == [w.shape for w in weights[:count]]
+    grad_x = assert_float32_backward(lambda inputs: projected(weights, inputs), x)
+    assert grad_x.shape == x.shape
+
+
+def check_config_round_trip(layer):
+    """``get_config`` is plain JSON and survives ``from_config`` directly and through ``json``."""
+    config = layer.get_config()
+    assert json.loads(json.dumps(config)) == config, f"get_config() is not plain JSON: {config!r}"
+    assert type(layer).from_config(config).get_config() == config
+    assert type(layer).from_config(json.loads(json.dumps(config))).get_config() == config
+
+
+def _check_one_fit_step_moves_every_weight(layer, x, training):
+    """One SGD step of ``Sequential([Input, layer])`` on a random target changes every trainable weight."""
+    from microkeras.layers.core import Input
+    from microkeras.models import Sequential
+
+    model = Sequential([Input(x.shape[1:]), layer])
+    model.compile("sgd", "mse")
+    target = numpy.random.default_rng(2).normal(size=model.predict(x, verbose=0).shape).astype(numpy.float32)
+    before = [w.numpy() for w in layer.trainable_weights]
+    model.fit(x, target, batch_size=len(x), epochs=1, verbose=0)
+    still = [w.path for w, old in zip(layer.trainable_weights, before) if numpy.array_equal(w.numpy(), old)]
+    assert not still, f"one fit step left trainable weight(s) {still} unchanged: no gradient reaches them"
 
 
 def call_with_weights(layer, weights, *args, **kwargs):

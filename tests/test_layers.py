@@ -11,7 +11,7 @@ from microkeras.layers import Activation, Dense, Dropout, Flatten, Input, InputL
 from microkeras.saving import register_keras_serializable
 from microkeras.models.sequential import Sequential
 from microkeras.utils import set_random_seed
-from tests.layer_harness import assert_stateless_call_restores_weights, check_layer, random_input
+from microkeras.testing import assert_stateless_call_restores_weights, check_layer, random_input
 
 # Every Keras 3 activation name microkeras accepts, aliases included.
 ACTIVATION_NAMES = ["relu", "leaky_relu", "relu6", "sigmoid", "hard_sigmoid", "hard_silu", "hard_swish",
