@@ -39,8 +39,9 @@ def check_layer(layer, input_shape, expected_output_shape=None, expected_num_tra
     ----------
     layer : Layer or callable
         An unbuilt layer, or a function returning one.
-    input_shape : tuple of int
-        The shape of the test batch, batch dimension first.
+    input_shape : tuple of int, or a list of them
+        The shape of the test batch, batch dimension first (a list of shapes
+        for a layer that takes a list of inputs, such as a merge layer).
     expected_output_shape : tuple, optional
         Checked besides ``compute_output_shape``.
     expected_num_trainable_weights, expected_num_non_trainable_weights : int, optional
@@ -66,9 +67,14 @@ def check_layer(layer, input_shape, expected_output_shape=None, expected_num_tra
 
     if not isinstance(layer, Layer):
         layer = layer()
-    x = random_input(input_shape) if input_data is None else numpy.asarray(input_data, numpy.float32)
+    several = isinstance(input_shape, list)
+    if several:
+        x = [numpy.asarray(d, numpy.float32) for d in input_data] if input_data is not None else \
+            [random_input(shape, seed) for seed, shape in enumerate(input_shape)]
+    else:
+        x = numpy.asarray(input_data, numpy.float32) if input_data is not None else random_input(input_shape)
     output = layer(x, training=training)
-    declared = tuple(layer.compute_output_shape(tuple(input_shape)))
+    declared = tuple(layer.compute_output_shape([tuple(s) for s in input_shape] if several else tuple(input_shape)))
     assert tuple(output.shape) == declared, \
         f"output shape {tuple(output.shape)}, but compute_output_shape says {declared}"
     if expected_output_shape is not None:
@@ -181,7 +187,7 @@ def _check_float64_gradients(layer, x, training, rewind):
     """autograd's gradients with respect to the input and each weight vs central differences, in float64."""
     call_kwargs = {"training": training} if layer._call_takes_training() else {}
     weights64 = [numpy.asarray(w, numpy.float64) for w in layer.weights]
-    x64 = x.astype(numpy.float64)
+    x64 = [part.astype(numpy.float64) for part in x] if isinstance(x, list) else x.astype(numpy.float64)
 
     def forward64(weights, inputs):
         rewind()
@@ -196,7 +202,8 @@ def _check_float64_gradients(layer, x, training, rewind):
                                   err_msg="stateless_call (float32) disagrees with call (float64)")
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # "Output seems independent of input": binding failed
-        check_gradient(lambda inputs: forward64(weights64, inputs), x64)
+        for replace, part in _input_parts(x64):
+            check_gradient(lambda value, replace=replace: forward64(weights64, replace(value)), part)
         for i in range(len(weights64)):
             if not layer.weights[i].trainable:
                 continue
@@ -222,8 +229,16 @@ def _check_float32_backward(layer, x, training, rewind):
     if count:
         grads = assert_float32_backward(lambda ws: projected(ws + weights[count:], x), weights[:count])
         assert [g.shape for g in grads] == [w.shape for w in weights[:count]]
-    grad_x = assert_float32_backward(lambda inputs: projected(weights, inputs), x)
-    assert grad_x.shape == x.shape
+    for replace, part in _input_parts(x):
+        grad_x = assert_float32_backward(lambda value, replace=replace: projected(weights, replace(value)), part)
+        assert grad_x.shape == part.shape
+
+
+def _input_parts(x):
+    """``(replace, part)`` for each input array: ``replace(value)`` gives the inputs with that part swapped."""
+    if not isinstance(x, list):
+        return [(lambda value: value, x)]
+    return [(lambda value, i=i: x[:i] + [value] + x[i + 1:], part) for i, part in enumerate(x)]
 
 
 def check_config_round_trip(layer):
@@ -239,6 +254,8 @@ def _check_one_fit_step_moves_every_weight(layer, x, training):
     from microkeras.layers.core import Input
     from microkeras.models import Sequential
 
+    if isinstance(x, list):  # a layer of several inputs is checked by the other checks
+        return
     model = Sequential([Input(x.shape[1:]), layer])
     model.compile("sgd", "mse")
     target = numpy.random.default_rng(2).normal(size=model.predict(x, verbose=0).shape).astype(numpy.float32)

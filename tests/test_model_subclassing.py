@@ -146,11 +146,6 @@ def test_compute_loss_can_be_overridden():
     assert doubled.evaluate(x, y, verbose=0) == pytest.approx(2 * plain.evaluate(x, y, verbose=0), rel=1e-6)
 
 
-def test_model_with_inputs_and_outputs_explains_the_functional_api_is_missing():
-    with pytest.raises(NotImplementedError, match="functional API"):
-        Model(inputs=Input((3,)), outputs=None)
-
-
 # --------------------------------------------------------------- GradientTape
 def test_gradient_tape_returns_the_structure_given_and_none_for_unused_weights():
     used, unused = Dense(2), Dense(2)

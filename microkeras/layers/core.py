@@ -7,12 +7,13 @@ import autograd.numpy as np
 import numpy
 
 from microkeras import activations, config, constraints, initializers, ops, regularizers
+from microkeras.layers.keras_tensor import KerasTensor, Node
 from microkeras.layers.layer import Layer, standardize_shape
 from microkeras.saving import object_registration
 
 
 class InputLayer(Layer):
-    """Declares the input shape of a model; passes its input through unchanged.
+    """The entry of a model: holds the symbolic tensor a functional model starts from.
 
     Parameters
     ----------
@@ -20,39 +21,54 @@ class InputLayer(Layer):
         Shape of one sample (no batch dimension).
     batch_size : int, optional
         Fixed batch size, if any.
+    dtype : str, optional
+        ``'float32'`` (the default), or an integer type for inputs that are ids.
     batch_shape : tuple, optional
         Full shape including the batch dimension (instead of ``shape``).
     """
 
     def __init__(self, shape=None, batch_size=None, dtype=None, batch_shape=None, name=None,
-                 input_shape=None, batch_input_shape=None, **kwargs):
+                 input_shape=None, batch_input_shape=None, sparse=None, optional=False, **kwargs):
         shape = input_shape if shape is None else shape  # Keras 2 spelling
         batch_shape = batch_input_shape if batch_shape is None else batch_shape
         if shape is None and batch_shape is None:
             raise ValueError("InputLayer needs `shape` (one sample's shape) or `batch_shape`.")
-        super().__init__(name=name, dtype=dtype, input_shape=shape, batch_size=batch_size,
-                         batch_input_shape=batch_shape, **kwargs)
+        if sparse or optional:
+            raise ValueError("InputLayer: `sparse` and `optional` inputs are not supported by microkeras.")
+        input_dtype = numpy.dtype(config.floatx() if dtype is None else dtype)
+        if input_dtype.kind not in "fiub" or input_dtype.kind == "f" and input_dtype != numpy.float32:
+            raise ValueError(f"InputLayer: `dtype` must be float32 or an integer type (for ids); received "
+                             f"{dtype!r}.")
+        super().__init__(name=name, input_shape=shape, batch_size=batch_size, batch_input_shape=batch_shape,
+                         **kwargs)
         if 0 in self._batch_input_shape[1:]:
             raise ValueError(f"InputLayer: every dimension of `shape` must be positive or None; received "
                              f"shape {self._batch_input_shape[1:]} (a sample with no values cannot be learned from).")
+        self.input_dtype = str(input_dtype)
         self.built = True
         self._build_input_shape = self._batch_input_shape
+        Node(self, (), {}, KerasTensor(self._batch_input_shape, self.input_dtype, name=self.name))
 
     @property
     def shape(self):
-        """The batch shape, ``(None, ...)``, like a Keras symbolic input's ``.shape``."""
+        """The batch shape, ``(None, ...)``."""
         return self._batch_input_shape
 
     def compute_output_shape(self, input_shape):
         return input_shape
 
     def get_config(self):
-        return {"batch_shape": list(self._batch_input_shape), "dtype": self.dtype, "name": self.name}
+        return {"batch_shape": list(self._batch_input_shape), "dtype": self.input_dtype, "name": self.name}
 
 
-def Input(shape=None, batch_size=None, dtype=None, batch_shape=None, name=None):
-    """Return an :class:`InputLayer` to start a ``Sequential`` model, as in ``Sequential([Input((784,)), ...])``."""
-    return InputLayer(shape=shape, batch_size=batch_size, dtype=dtype, batch_shape=batch_shape, name=name)
+def Input(shape=None, batch_size=None, dtype=None, sparse=None, batch_shape=None, name=None, tensor=None,
+          optional=False):
+    """A symbolic input tensor of ``shape`` (one sample's shape): the start of a functional model, or
+    the first entry of a ``Sequential`` (``Sequential([Input((784,)), Dense(32), ...])``)."""
+    if tensor is not None:
+        raise ValueError("Input: `tensor` is not supported by microkeras.")
+    return InputLayer(shape=shape, batch_size=batch_size, dtype=dtype, batch_shape=batch_shape, name=name,
+                      sparse=sparse, optional=optional).output
 
 
 class Dense(Layer):

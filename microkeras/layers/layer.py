@@ -30,6 +30,7 @@ from autograd.tracer import isbox
 from microkeras import config, constraints, initializers, regularizers, tracking
 from microkeras import call_scope
 from microkeras.call_scope import CallScope, current_scope, noted_losses
+from microkeras.layers.keras_tensor import KerasTensor, Node, flatten, is_shape, is_symbolic, map_structure
 from microkeras.saving.object_registration import get_registered_object
 from microkeras.variables import Variable, VariableBox, name_scope
 
@@ -38,7 +39,7 @@ _LAYER_CLASSES = {}
 _name_counts = collections.Counter()
 # Bookkeeping attributes the tracking walk must not look into.
 _UNTRACKED = frozenset({"_trainable_variables", "_non_trainable_variables", "_losses", "_cache",
-                        "_constructor_arguments", "_shape_chain"})
+                        "_constructor_arguments", "_shape_chain", "_inbound_nodes", "_graph"})
 
 
 def snake_case(name):
@@ -73,6 +74,22 @@ def get_layer_class(class_name, custom_objects=None, registered_name=None):
     raise ValueError(
         f"Unknown layer class {class_name!r}. Define or import it before deserializing, register it with "
         "@microkeras.saving.register_keras_serializable(), or pass it in `custom_objects`.")
+
+
+def standardize_shapes(shapes, argument):
+    """:func:`standardize_shape` of one shape, or of each shape in a list, tuple or dict of shapes."""
+    if is_shape(shapes) or isinstance(shapes, (int, numpy.integer)):
+        return standardize_shape(shapes, argument)
+    return map_structure_of_shapes(lambda shape: standardize_shape(shape, argument), shapes)
+
+
+def map_structure_of_shapes(function, shapes):
+    """``function`` applied to each shape in a list, tuple or dict of shapes (a shape is a leaf)."""
+    if is_shape(shapes):
+        return function(tuple(shapes))
+    if isinstance(shapes, dict):
+        return {key: map_structure_of_shapes(function, value) for key, value in shapes.items()}
+    return type(shapes)(map_structure_of_shapes(function, value) for value in shapes)
 
 
 def standardize_shape(shape, argument):
@@ -118,7 +135,7 @@ class Layer:
         # Set before __init__ runs, so a subclass may assign weights or layers before super().__init__().
         state = layer.__dict__
         state["_trainable_variables"], state["_non_trainable_variables"] = [], []
-        state["_losses"], state["_cache"] = [], {}
+        state["_losses"], state["_cache"], state["_inbound_nodes"] = [], {}, []
         state["_constructor_arguments"] = _recorded_arguments(cls, args, kwargs)
         return layer
 
@@ -347,6 +364,8 @@ class Layer:
     def __call__(self, *args, **kwargs):
         scope = current_scope()
         if scope is None or not scope.in_pass:
+            if args and is_symbolic(args[0]):
+                return self._symbolic_call(args, kwargs)
             # The outermost call: run inside the active scope, or in one of its own. (An implicit
             # scope found open outside a pass was left by an interrupted call: replace it.)
             if scope is None or scope.implicit:
@@ -356,7 +375,9 @@ class Layer:
         if args:
             inputs = args[0]
             if type(inputs) is not numpy.ndarray or inputs.dtype != _FLOAT32:
-                if not isbox(inputs):
+                if type(inputs) in (list, tuple, dict):  # the inputs of a merge layer or a model
+                    args = (map_structure(_as_float_leaf, inputs),) + args[1:]
+                elif not isbox(inputs):
                     args = (as_float_input(inputs),) + args[1:]
         takes_training, default_training = self._training_signature
         training = kwargs.get("training")
@@ -372,7 +393,7 @@ class Layer:
             outputs = self.call(*args, **kwargs)
         else:
             with name_scope(self.name, caller=self):  # sublayers built by the first call nest below
-                self._build_for(numpy.shape(args[0]) if args else ())
+                self._build_for(map_structure(numpy.shape, args[0]) if args else ())
                 scope.bind_new(self)
                 outputs = self.call(*args, **kwargs)
         if self.activity_regularizer is not None:
@@ -386,8 +407,46 @@ class Layer:
     def _call_takes_training(cls):
         return cls._training_signature[0]
 
+    def _symbolic_call(self, args, kwargs):
+        """Call on symbolic tensors: build, state the output shapes, record the call as a Node."""
+        shapes = map_structure(lambda tensor: tensor.shape, args[0])
+        try:
+            if not self.built:
+                self._build_for(shapes)
+            elif self.weights and is_shape(shapes) and is_shape(self._build_input_shape or ()):
+                built, given = self._build_input_shape[-1:], shapes[-1:]  # weights fix the feature axis
+                if built and given and None not in (built[0], given[0]) and built != given:
+                    raise ValueError(f"the layer was built for inputs of shape {self._build_input_shape}, whose "
+                                     f"last axis ({built[0]}) its weights depend on")
+            output_shapes = self.compute_output_shape(shapes)
+        except (ValueError, TypeError) as error:
+            raise ValueError(f"Layer {self.name!r} ({type(self).__name__}) cannot take inputs of shape "
+                             f"{shapes}: {error}") from error
+        outputs = (KerasTensor(output_shapes) if is_shape(output_shapes)
+                   else map_structure_of_shapes(KerasTensor, output_shapes))
+        Node(self, args, kwargs, outputs)
+        return outputs
+
+    @property
+    def input(self):
+        """The symbolic input of the layer's first call on symbolic tensors."""
+        return self._first_node("input").args[0]
+
+    @property
+    def output(self):
+        """The symbolic output of the layer's first call on symbolic tensors."""
+        outputs = self._first_node("output").outputs
+        return outputs[0] if len(outputs) == 1 else outputs
+
+    def _first_node(self, what):
+        if not self._inbound_nodes:
+            raise AttributeError(f"Layer {self.name!r} has never been called on symbolic tensors, so it has "
+                                 f"no {what}. Call it on `Input(...)` (or put it in a Sequential that has an "
+                                 "input shape) first.")
+        return self._inbound_nodes[0]
+
     def _build_for(self, input_shape):
-        input_shape = standardize_shape(input_shape, "input_shape")
+        input_shape = standardize_shapes(input_shape, "input_shape")
         with name_scope(self.name, caller=self):
             self.build(input_shape)
         self.built = True
@@ -410,13 +469,15 @@ class Layer:
         The probe builds the layer and its sublayers; its state updates and
         losses are discarded.  Layers whose shape is cheap to state override this.
         """
-        input_shape = standardize_shape(input_shape, "input_shape")
+        input_shape = standardize_shapes(input_shape, "input_shape")
         if not self.built:
             self._build_for(input_shape)
-        probe = numpy.zeros([1 if d is None else d for d in input_shape], dtype=config.floatx())
+        probe = map_structure_of_shapes(
+            lambda shape: numpy.zeros([1 if d is None else d for d in shape], dtype=config.floatx()), input_shape)
         with CallScope(commit=False, record_losses=False) as scope, name_scope(self.name, caller=self):
             outputs = scope.run(self, (probe,), {})
-        return (input_shape[0],) + tuple(numpy.shape(outputs)[1:])
+        batch = flatten(input_shape)[0] if not is_shape(input_shape) else input_shape[0]
+        return map_structure(lambda output: (batch,) + tuple(numpy.shape(output)[1:]), outputs)
 
     def stateless_call(self, trainable_variables, non_trainable_variables, *args, return_losses=False,
                        **kwargs):
@@ -602,6 +663,10 @@ def is_float32(dtype):
         return numpy.dtype(dtype) == numpy.float32
     except TypeError:  # Keras policy names such as 'mixed_float16'
         return False
+
+
+def _as_float_leaf(value):
+    return value if isbox(value) or type(value) is KerasTensor else as_float_input(value)
 
 
 def as_float_input(inputs):

@@ -14,6 +14,8 @@ write ``call``::
 
 It gets ``compile``, ``fit``, ``evaluate``, ``predict`` and ``summary``;
 ``train_step``, ``test_step`` and ``predict_step`` can be overridden.
+``Model(inputs, outputs)`` makes a functional model instead
+(:mod:`microkeras.models.functional`).
 """
 
 from microkeras.layers.layer import Layer, standardize_shape
@@ -34,9 +36,9 @@ class Model(Trainer, Layer):
 
     def __new__(cls, *args, **kwargs):
         if cls is Model and (args or "inputs" in kwargs or "outputs" in kwargs):
-            raise NotImplementedError(
-                "Model(inputs, outputs) is Keras's functional API, which microkeras does not have yet. "
-                "Use Sequential for a stack of layers, or subclass Model and write `call`.")
+            from microkeras.models.functional import Functional  # Model(inputs, outputs): the functional API
+
+            return Functional.__new__(Functional, *args, **kwargs)
         return super().__new__(cls, *args, **kwargs)
 
     def __init__(self, *, name=None, trainable=True, dtype=None, **kwargs):

@@ -5,6 +5,7 @@ import json
 
 from microkeras import tracking
 from microkeras.layers.core import InputLayer
+from microkeras.layers.keras_tensor import KerasTensor, Node
 from microkeras.layers.layer import Layer, get_layer_class, standardize_shape
 from microkeras.models.model import Model
 from microkeras.saving.object_registration import CustomObjectScope, SafeModeScope
@@ -24,6 +25,7 @@ class Sequential(Model):
         super().__init__(name=name, trainable=trainable)
         self._layers = []
         self._shape_chain = ()
+        self._graph = []  # the Nodes of the layers' symbolic calls, in order
         for layer in layers or []:
             self.add(layer)
 
@@ -34,7 +36,9 @@ class Sequential(Model):
         return [layer for layer in self._layers if not isinstance(layer, InputLayer)]
 
     def add(self, layer):
-        """Append ``layer``; build it at once if the model's input shape is known."""
+        """Append ``layer`` (or an ``Input(...)`` tensor, first); build at once if the input shape is known."""
+        if isinstance(layer, KerasTensor) and isinstance(layer._keras_history[0], InputLayer):
+            layer = layer._keras_history[0]
         if not isinstance(layer, Layer):
             raise TypeError(f"Sequential.add: `layer` must be a Layer instance; received {layer!r} "
                             f"of type {type(layer).__name__}.")
@@ -96,8 +100,40 @@ class Sequential(Model):
                 shape = output_shape
         self._shape_chain = chain
         self._output_shape = shape
+        self._connect_graph()
         self._build_input_shape = standardize_shape(input_shape, "input_shape")
         self.built = True
+
+    def _connect_graph(self):
+        """Record the layers' symbolic calls from the input layer on (nodes reused while the chain
+        before them is unchanged), so that ``inputs``, ``outputs`` and ``layer.output`` exist."""
+        if not (self._layers and isinstance(self._layers[0], InputLayer)):
+            return
+        tensor, graph = self._layers[0].output, []
+        for index, (layer, _, output_shape) in enumerate(self._shape_chain):
+            old = self._graph[index] if index < len(self._graph) else None
+            if old is not None and old.layer is layer and old.inputs[0] is tensor \
+                    and old.outputs[0].shape == output_shape:
+                node = old
+            else:
+                node = Node(layer, (tensor,), {}, KerasTensor(output_shape))
+            graph.append(node)
+            tensor = node.outputs[0]
+        self._graph = graph
+
+    @property
+    def inputs(self):
+        """The symbolic input, in a list (once the model has an input shape)."""
+        if not (self._layers and isinstance(self._layers[0], InputLayer)):
+            raise AttributeError(f"Sequential model {self.name!r} has no input yet: start it with "
+                                 "`Input(shape)` or build it.")
+        return [self._layers[0].output]
+
+    @property
+    def outputs(self):
+        """The symbolic output, in a list."""
+        inputs = self.inputs
+        return [self._graph[-1].outputs[0]] if self._graph else inputs
 
     def call(self, inputs, training=None):
         x = inputs

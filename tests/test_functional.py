@@ -1,0 +1,182 @@
+"""The functional API: symbolic tensors, Model(inputs, outputs), merge layers, shared layers."""
+
+import numpy
+import pytest
+
+import microkeras as keras
+from microkeras import Input, Model, Sequential, layers
+from microkeras.layers.keras_tensor import KerasTensor
+from microkeras.testing import check_layer
+
+
+def two_input_model():
+    a, b = Input((4,), name="a"), Input((3,), name="b")
+    merged = layers.concatenate([layers.Dense(5, name="da")(a), layers.Dense(5, name="db")(b)])
+    return Model(inputs=[a, b], outputs=layers.Dense(2, name="head")(merged), name="two")
+
+
+# ------------------------------------------------------------- symbolic tensors
+def test_input_is_a_symbolic_tensor_and_layers_state_their_output_shapes():
+    inputs = Input(shape=(4,), name="features")
+    assert isinstance(inputs, KerasTensor)
+    assert (inputs.shape, inputs.dtype, inputs.name) == ((None, 4), "float32", "features")
+    assert Input((5,), dtype="int32").dtype == "int32"
+    dense = layers.Dense(8)
+    outputs = dense(inputs)
+    assert outputs.shape == (None, 8) and dense.built and dense.kernel.shape == (4, 8)
+    assert dense.input is inputs and dense.output is outputs
+    with pytest.raises(TypeError, match="symbolic"):
+        numpy.asarray(outputs)
+
+
+def test_a_shape_mismatch_raises_when_the_graph_is_built_naming_the_layer_and_shapes():
+    a, b = Input((4,)), Input((3,))
+    with pytest.raises(ValueError, match=r"Layer 'bad_add' \(Add\) cannot take inputs of shape "
+                                         r"\[\(None, 4\), \(None, 3\)\]"):
+        layers.Add(name="bad_add")([a, b])
+    dense = layers.Dense(2)
+    dense(Input((4,)))
+    with pytest.raises(ValueError, match=r"cannot take inputs of shape \(None, 3\)"):
+        dense(Input((3,)))
+
+
+# -------------------------------------------------------------------- Model
+def test_model_of_two_inputs_lists_its_parts_in_keras_order_and_runs_lists_and_dicts():
+    model = two_input_model()
+    assert [layer.name for layer in model.layers] == ["a", "b", "da", "db", "concatenate", "head"][:2] + \
+        ["da", "db", model.layers[4].name, "head"]
+    assert model.input_names == ["a", "b"] and model.output_names == ["head"]
+    assert [t.shape for t in model.inputs] == [(None, 4), (None, 3)]
+    assert model.get_layer("head").output is model.outputs[0]
+    rng = numpy.random.default_rng(0)
+    x_a, x_b = rng.normal(size=(5, 4)).astype("float32"), rng.normal(size=(5, 3)).astype("float32")
+    da, db, head = (model.get_layer(name) for name in ("da", "db", "head"))
+    expected = numpy.concatenate([x_a @ da.kernel.numpy() + da.bias.numpy(),
+                                  x_b @ db.kernel.numpy() + db.bias.numpy()], axis=1) @ head.kernel.numpy()
+    numpy.testing.assert_allclose(model([x_a, x_b]), expected + head.bias.numpy(), rtol=1e-5)
+    numpy.testing.assert_allclose(model({"a": x_a, "b": x_b}), model([x_a, x_b]), rtol=1e-6)
+
+
+def test_dict_inputs_and_outputs_keep_their_structure():
+    a = Input((2,), name="a")
+    model = Model(inputs={"a": a}, outputs={"double": layers.Lambda(lambda x: 2.0 * x)(a), "same": a})
+    out = model({"a": numpy.ones((1, 2))})
+    assert sorted(out) == ["double", "same"]
+    numpy.testing.assert_array_equal(out["double"], [[2.0, 2.0]])
+
+
+def test_a_disconnected_graph_and_an_unused_input_name_the_tensor():
+    a, b = Input((4,), name="in_a"), Input((4,), name="in_b")
+    out = layers.Dense(2)(a)
+    with pytest.raises(ValueError, match="depends on the input 'in_a', which is not among the model's `inputs`"):
+        Model(inputs=b, outputs=out)
+    with pytest.raises(ValueError, match="the input 'in_b' does not reach any output"):
+        Model(inputs=[a, b], outputs=out)
+    with pytest.raises(TypeError, match="must hold symbolic tensors"):
+        Model(inputs=a, outputs=numpy.ones(3))
+
+
+def test_a_shared_layer_shares_its_weights_and_gets_the_gradient_of_both_uses():
+    shared = layers.Dense(1, kernel_initializer="ones", bias_initializer="zeros")
+    a, b = Input((2,)), Input((2,))
+    model = Model(inputs=[a, b], outputs=layers.add([shared(a), shared(b)]))
+    assert len(model.weights) == 2 and model.count_params() == 3
+    x_a, x_b = numpy.ones((1, 2), "float32"), 2 * numpy.ones((1, 2), "float32")
+    with keras.GradientTape() as tape:
+        out = model([x_a, x_b])
+        loss = keras.ops.mean(out * out)
+    grad_kernel, grad_bias = tape.gradient(loss, [shared.kernel, shared.bias])
+    # out = k.(xa + xb) + 2b = 6; d out^2 / d out = 12; d out / d k = xa + xb = (3, 3); d out / d b = 2.
+    numpy.testing.assert_allclose(grad_kernel, 12 * 3 * numpy.ones((2, 1)), rtol=1e-6)
+    numpy.testing.assert_allclose(grad_bias, [12 * 2], rtol=1e-6)
+
+
+def test_a_functional_model_is_usable_as_a_layer_of_another_model():
+    inner = two_input_model()
+    a, b = Input((4,)), Input((3,))
+    outer = Model(inputs=[a, b], outputs=layers.Dense(1)(inner([a, b])))
+    assert len(outer.weights) == len(inner.weights) + 2
+    x = [numpy.ones((2, 4), "float32"), numpy.ones((2, 3), "float32")]
+    assert outer(x).shape == (2, 1)
+
+
+def test_features_of_a_trained_sequential_come_out_of_a_model_of_its_layers():
+    seq = Sequential([Input((4,)), layers.Dense(3, activation="relu"), layers.Dense(2)])
+    extractor = Model(inputs=seq.inputs, outputs=[layer.output for layer in seq.layers])
+    x = numpy.random.default_rng(1).normal(size=(3, 4)).astype("float32")
+    hidden, final = extractor(x)
+    numpy.testing.assert_allclose(hidden, seq.layers[0](x), rtol=1e-6)
+    numpy.testing.assert_allclose(final, seq(x), rtol=1e-6)
+    assert extractor.weights[0] is seq.weights[0]  # shared, not copied
+
+
+def test_a_functional_mlp_trains_exactly_like_the_sequential_one():
+    rng = numpy.random.default_rng(2)
+    x, y = rng.normal(size=(32, 4)).astype("float32"), rng.normal(size=(32, 2)).astype("float32")
+    seq = Sequential([Input((4,)), layers.Dense(8, activation="relu"), layers.Dense(2)])
+    inputs = Input((4,))
+    func = Model(inputs, layers.Dense(2)(layers.Dense(8, activation="relu")(inputs)))
+    func.set_weights(seq.get_weights())
+    histories = []
+    for model in (seq, func):
+        model.compile("adam", "mse")
+        histories.append(model.fit(x, y, batch_size=8, epochs=3, shuffle=False, verbose=0).history["loss"])
+    numpy.testing.assert_allclose(histories[0], histories[1], rtol=1e-6)
+    for a, b in zip(seq.get_weights(), func.get_weights()):
+        numpy.testing.assert_allclose(a, b, rtol=1e-6)
+
+
+def test_a_residual_block_trains():
+    inputs = Input((6,))
+    hidden = layers.Dense(6, activation="relu")(inputs)
+    outputs = layers.Dense(1)(layers.add([inputs, hidden]))
+    model = Model(inputs, outputs)
+    model.compile(keras.optimizers.Adam(0.01), "mse")
+    x = numpy.random.default_rng(3).normal(size=(64, 6)).astype("float32")
+    history = model.fit(x, x.sum(axis=1, keepdims=True), epochs=30, verbose=0)
+    assert history.history["loss"][-1] < 0.5 * history.history["loss"][0]
+
+
+# -------------------------------------------------------------- merge layers
+@pytest.mark.parametrize("layer, reference", [
+    (layers.Add, lambda a, b: a + b), (layers.Subtract, lambda a, b: a - b),
+    (layers.Multiply, lambda a, b: a * b), (layers.Average, lambda a, b: (a + b) / 2),
+    (layers.Maximum, numpy.maximum), (layers.Minimum, numpy.minimum),
+])
+def test_elementwise_merge_layers_pass_the_kit_and_match_numpy(layer, reference):
+    checked = check_layer(layer(), [(3, 4), (3, 4)], (3, 4))
+    rng = numpy.random.default_rng(4)
+    a, b = rng.normal(size=(3, 4)).astype("float32"), rng.normal(size=(3, 4)).astype("float32")
+    numpy.testing.assert_allclose(checked([a, b]), reference(a, b), rtol=1e-6)
+
+
+def test_maximum_gives_the_whole_gradient_to_the_first_input_on_a_tie():
+    import autograd
+    import autograd.numpy as np
+
+    a = numpy.array([[1.0, 2.0]], "float32")
+    grad = autograd.grad(lambda x: np.sum(layers.Maximum()([x, a])))(a.copy())
+    numpy.testing.assert_array_equal(grad, [[1.0, 1.0]])
+
+
+def test_concatenate_and_dot_pass_the_kit_and_match_numpy():
+    check_layer(layers.Concatenate(axis=1), [(3, 4), (3, 2)], (3, 6))
+    check_layer(layers.Dot(axes=1), [(3, 4), (3, 4)], (3, 1))
+    check_layer(layers.Dot(axes=1, normalize=True), [(3, 4), (3, 4)], (3, 1))
+    check_layer(layers.Dot(axes=(2, 2)), [(3, 5, 4), (3, 6, 4)], (3, 5, 6))
+    rng = numpy.random.default_rng(5)
+    a, b = rng.normal(size=(3, 4)).astype("float32"), rng.normal(size=(3, 4)).astype("float32")
+    cosine = (a * b).sum(1) / numpy.linalg.norm(a, axis=1) / numpy.linalg.norm(b, axis=1)
+    numpy.testing.assert_allclose(layers.dot([a, b], axes=1, normalize=True)[:, 0], cosine, rtol=1e-5)
+    x, y = rng.normal(size=(2, 5, 4)).astype("float32"), rng.normal(size=(2, 6, 4)).astype("float32")
+    numpy.testing.assert_allclose(layers.Dot(axes=(2, 2))([x, y]), numpy.einsum("bik,bjk->bij", x, y), rtol=1e-5)
+
+
+def test_merge_layers_check_their_inputs():
+    a = Input((4,))
+    with pytest.raises(ValueError, match="takes a list of inputs"):
+        layers.Add()(a)
+    with pytest.raises(ValueError, match="takes 2 inputs; received 3"):
+        layers.Subtract()([a, a, a])
+    with pytest.raises(ValueError, match="match except along axis"):
+        layers.Concatenate(axis=-1)([Input((2, 3)), Input((4, 3))])
