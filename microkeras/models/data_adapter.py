@@ -6,12 +6,14 @@ time (:meth:`epoch`) and knows how many batches an epoch has, when that is
 known (:attr:`num_batches`).
 """
 
+import contextlib
 import itertools
 import math
 import mmap
 import numbers
 import os
 import warnings
+import weakref
 
 import numpy
 
@@ -162,11 +164,24 @@ def cast(array):
     return numpy.asarray(array, wanted)
 
 
-class MemoryRows:
-    """Reads rows of an in-memory array into caller-owned buffers."""
+class RowReader:
+    """Reads rows of ``array`` into caller-owned buffers; a context manager that closes what it opened."""
 
     def __init__(self, array):
         self.array = array
+
+    def close(self):
+        pass
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc_info):
+        self.close()
+
+
+class MemoryRows(RowReader):
+    """Reads rows of an in-memory array (or through a memory map)."""
 
     def read(self, indices, out):
         if self.array.dtype == out.dtype:
@@ -180,7 +195,7 @@ class MemoryRows:
         return self.array[start:stop]  # a view: nothing to copy
 
 
-class FileRows:
+class FileRows(RowReader):
     """Reads rows of a memory-mapped array from its file with ``os.preadv``, not through the map.
 
     Reading through a map makes the touched pages resident -- on recent
@@ -190,13 +205,19 @@ class FileRows:
     resident memory stays at the size of a batch.  Used for contiguous,
     shared or read-only maps where ``os.preadv`` exists; copy-on-write maps
     (``mode='c'``), whose changes exist only in the map, are read through it.
+
+    The reader holds the file open until :meth:`close` (or until it is
+    collected).  A file cut shorter than the array raises ``OSError`` naming
+    the file and the offset, instead of reading nothing forever.
     """
 
     def __init__(self, array, root):
-        self.array = array
+        super().__init__(array)
+        self.path = root.filename
         self.row_bytes = array.strides[0]
         self.offset = root.offset + (array.__array_interface__["data"][0] - root.__array_interface__["data"][0])
-        self.file = open(root.filename, "rb", buffering=0)
+        self._fd = os.open(root.filename, os.O_RDONLY)
+        self._close_fd = weakref.finalize(self, os.close, self._fd)  # a raw descriptor: no ResourceWarning
         self._scratch = None
 
     @classmethod
@@ -209,29 +230,45 @@ class FileRows:
                 or not array.flags.c_contiguous or len(array) == 0 or not hasattr(os, "preadv") \
                 or root.mode in ("c", "copyonwrite"):  # private changes live only in the map
             return None
-        return cls(array, root)
+        try:
+            return cls(array, root)
+        except OSError:  # the file was removed or renamed: the map still holds the data
+            return None
 
-    def _target(self, out, rows):
-        if out.dtype == self.array.dtype:
-            return out
+    def close(self):
+        self._close_fd()
+
+    def _scratch_rows(self, rows):
         if self._scratch is None or len(self._scratch) < rows:
             self._scratch = numpy.empty((rows,) + self.array.shape[1:], self.array.dtype)
         return self._scratch[:rows]
 
     def read(self, indices, out):
-        """Rows ``indices`` (sorted ascending) into ``out``; contiguous runs are read in one call."""
-        target = self._target(out, len(indices))
+        """Rows ``indices`` (any order) into ``out``, in that order: what ``array[indices]`` holds.
+
+        The file is read forwards, each run of adjacent rows in one call;
+        shuffled rows are then put back in the order asked for, so a batch
+        sums in the same order as one gathered from memory.
+        """
+        order = None
+        if len(indices) > 1 and not (numpy.diff(indices) > 0).all():
+            order = numpy.argsort(indices, kind="stable")
+            indices = indices[order]
+        direct = order is None and out.dtype == self.array.dtype
+        target = out if direct else self._scratch_rows(len(indices))
         data = memoryview(target).cast("B")
         breaks = numpy.flatnonzero(numpy.diff(indices) != 1) + 1
         for first, last in zip(numpy.concatenate([[0], breaks]), numpy.concatenate([breaks, [len(indices)]])):
             self._pread(data[first * self.row_bytes:last * self.row_bytes], int(indices[first]))
-        if target is not out:
+        if order is not None:
+            out[order] = target  # row k of the sorted read belongs at position order[k]
+        elif not direct:
             out[...] = target
         return out
 
     def read_slice(self, start, stop, out):
         out = out[:stop - start]
-        target = self._target(out, stop - start)
+        target = out if out.dtype == self.array.dtype else self._scratch_rows(stop - start)
         self._pread(memoryview(target).cast("B"), start)
         if target is not out:
             out[...] = target
@@ -240,11 +277,19 @@ class FileRows:
     def _pread(self, view, row):
         position, done = self.offset + row * self.row_bytes, 0
         while done < len(view):  # preadv may return short counts
-            done += os.preadv(self.file.fileno(), [view[done:]], position + done)
+            count = os.preadv(self._fd, [view[done:]], position + done)
+            if count == 0:  # end of file: it is shorter than the array it backs
+                needed = self.offset + len(self.array) * self.row_bytes
+                raise OSError(f"The memory-mapped file {self.path!r} ends at byte {position + done}, but "
+                              f"row {row} is read at byte offset {position} ({len(view)} bytes) and the "
+                              f"array needs {needed} bytes: the file was truncated or replaced after it "
+                              "was mapped. Map it again (numpy.load(path, mmap_mode='r')) once it is "
+                              "complete.")
+            done += count
 
 
 def row_reader(array):
-    """The fastest reader for ``array`` that keeps resident memory flat."""
+    """The fastest reader for ``array`` that keeps resident memory flat; close it, or use ``with``."""
     return (FileRows.open(array) if isinstance(array, numpy.memmap) else None) or MemoryRows(array)
 
 
@@ -268,7 +313,9 @@ class ArrayAdapter:
         continue where the last one stopped and wrap around the data.
 
     Batches of shuffled data are gathered into buffers reused from batch to
-    batch; only indices, never the data set, are permuted.
+    batch; only indices, never the data set, are permuted.  Memory-mapped
+    arrays are read from their files (:class:`FileRows`), which
+    :meth:`close` closes.
     """
 
     def __init__(self, x, y=None, sample_weight=None, batch_size=32, shuffle=False, steps=None):
@@ -317,9 +364,7 @@ class ArrayAdapter:
         return numpy.concatenate([order, numpy.arange(full * size, n)])
 
     def _gather(self, indices):
-        """Copy rows ``indices`` of each array into a buffer reused across batches."""
-        if self._from_files:
-            indices = numpy.sort(indices)  # read the file forwards, in runs
+        """Copy rows ``indices`` of each array, in that order, into a buffer reused across batches."""
         out = []
         for i, (array, reader) in enumerate(zip(self.arrays, self._readers)):
             if array is None:
@@ -329,6 +374,12 @@ class ArrayAdapter:
                 self._buffers[i] = numpy.empty((self.batch_size,) + array.shape[1:], cast_dtype(array.dtype))
             out.append(reader.read(indices, self._buffers[i][:len(indices)]))
         return tuple(out)
+
+    def close(self):
+        """Close the files of memory-mapped arrays (otherwise closed when the adapter is collected)."""
+        for reader in self._readers:
+            if reader is not None:
+                reader.close()
 
 
 class SequenceAdapter:
@@ -394,6 +445,17 @@ class GeneratorAdapter:
                 return
             produced += 1
             yield batch
+
+
+@contextlib.contextmanager
+def closing(*adapters):
+    """Close the files the adapters read (memory maps) when the block ends, also when it raises."""
+    try:
+        yield
+    finally:
+        for adapter in adapters:
+            if hasattr(adapter, "close"):
+                adapter.close()
 
 
 def warn_ran_out(steps_per_epoch, epochs):

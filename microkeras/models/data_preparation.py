@@ -79,7 +79,13 @@ def prediction_batches(model, x, batch_size, steps):
         return batches, adapter.num_batches, None
     x = input_array(model, x, "x")
     adapter = data_adapter.ArrayAdapter(x, batch_size=data_adapter.resolve_batch_size(batch_size))
-    return (xb for xb, _, _ in adapter.epoch()), adapter.num_batches, len(x)
+    return _inputs_then_close(adapter), adapter.num_batches, len(x)
+
+
+def _inputs_then_close(adapter):
+    with data_adapter.closing(adapter):
+        for xb, _, _ in adapter.epoch():
+            yield xb
 
 
 def epoch_batches(model, adapter, argument, class_weight=None):

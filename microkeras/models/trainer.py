@@ -273,7 +273,7 @@ class Trainer:
             callbacks, add_history=True, add_progbar=verbose != 0, model=self,
             verbose=verbose, epochs=epochs, steps=train.num_batches)
         self.stop_training = False
-        with call_scope.guard():
+        with call_scope.guard(), data_adapter.closing(train, val):
             callback_list.on_train_begin()
             logs = {}
             for epoch in range(initial_epoch, epochs):
@@ -322,7 +322,7 @@ class Trainer:
         total = data_preparation.known_steps(adapter.num_batches, steps)
         callback_list = callbacks_module.CallbackList(callbacks, add_progbar=verbose != 0, model=self,
                                                       verbose=verbose, epochs=1, steps=total)
-        with call_scope.guard():
+        with call_scope.guard(), data_adapter.closing(adapter):
             logs = self._run_evaluation(adapter, steps, callback_list)
         return self._format_logs(logs, return_dict)
 

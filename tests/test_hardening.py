@@ -1,0 +1,135 @@
+"""Hostile inputs and faults: a shrinking file, values training cannot hold, sizes, misleading errors.
+
+Each refusal is checked to happen before any weight changes.
+"""
+
+import contextlib
+import gc
+import os
+import signal
+import warnings
+
+import numpy
+import pytest
+
+from microkeras.layers import Dense, Input
+from microkeras.models import Sequential
+from microkeras.models.data_adapter import ArrayAdapter
+from microkeras.utils import set_random_seed
+
+
+def regressor(inputs=4, optimizer="sgd", loss="mse"):
+    model = Sequential([Input((inputs,)), Dense(1)])
+    model.compile(optimizer, loss)
+    return model
+
+
+def data(n=64, inputs=4, seed=0):
+    rng = numpy.random.default_rng(seed)
+    return rng.normal(size=(n, inputs)), rng.normal(size=(n, 1))
+
+
+@contextlib.contextmanager
+def weights_unchanged(model):
+    """Assert the block leaves every weight of ``model`` bit for bit as it was."""
+    before = [w.copy() for w in model.get_weights()]
+    yield
+    for old, new in zip(before, model.get_weights()):
+        numpy.testing.assert_array_equal(old, new)
+
+
+@contextlib.contextmanager
+def deadline(seconds):
+    """Fail instead of hanging when the block runs longer than ``seconds``."""
+    def expire(signum, frame):
+        raise TimeoutError(f"still running after {seconds} s")
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.alarm(seconds)
+    try:
+        yield
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def memory_map(path, array):
+    numpy.save(path, array)
+    return numpy.load(path, mmap_mode="r")
+
+
+def open_descriptors():
+    return len(os.listdir("/proc/self/fd"))
+
+
+# --------------------------------------------------------------------------- a shrinking file
+@pytest.mark.skipif(not hasattr(os, "preadv"), reason="memory maps are read with os.preadv")
+def test_truncated_memory_map_raises_naming_the_file_and_offset_instead_of_hanging(tmp_path):
+    x, y = data(n=256)
+    path = tmp_path / "x.npy"
+    mapped = memory_map(path, x.astype(numpy.float32))
+    header = os.path.getsize(path) - mapped.nbytes
+    os.truncate(path, header + 100 * mapped.strides[0])  # 100 of 256 rows left
+    model = regressor()
+    with deadline(20), weights_unchanged(model):
+        for run in (lambda: model.fit(mapped, y, verbose=0),
+                    lambda: model.evaluate(mapped, y, verbose=0),
+                    lambda: model.predict(mapped, verbose=0)):
+            with pytest.raises(OSError, match=rf"x\.npy.* ends at byte {header + 100 * 16}.*offset"):
+                run()
+
+
+@pytest.mark.skipif(not hasattr(os, "preadv"), reason="memory maps are read with os.preadv")
+def test_a_file_cut_during_an_epoch_stops_the_epoch_with_an_error(tmp_path):
+    path = tmp_path / "x.npy"
+    mapped = memory_map(path, numpy.ones((64, 4), numpy.float32))
+    adapter = ArrayAdapter(mapped, batch_size=16, shuffle=True)
+    batches = adapter.epoch()
+    next(batches)
+    os.truncate(path, 128)
+    with deadline(20), pytest.raises(OSError, match="truncated or replaced"):
+        list(batches)
+    adapter.close()
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self/fd"), reason="counts descriptors in /proc")
+def test_memory_map_readers_close_their_files(tmp_path):
+    x, y = data()
+    mapped = memory_map(tmp_path / "x.npy", x.astype(numpy.float32))
+    model = regressor()
+    gc.collect()
+    before = open_descriptors()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ResourceWarning)
+        model.fit(mapped, y, validation_data=(mapped, y), steps_per_epoch=3, epochs=2, verbose=0)
+        model.evaluate(mapped, y, verbose=0)
+        model.predict(mapped, verbose=0)
+        assert open_descriptors() == before  # closed when the call returns, not when collected
+        gc.collect()
+
+
+@pytest.mark.parametrize("shuffle", [True, "batch"])
+def test_shuffled_epoch_over_a_memory_map_is_bit_identical_to_the_array_in_memory(tmp_path, shuffle):
+    x, y = data(n=300, inputs=16)
+    x = x.astype(numpy.float32)
+    mapped = memory_map(tmp_path / "x.npy", x)
+    weights = []
+    for inputs in (x, mapped):
+        set_random_seed(3)
+        model = Sequential([Input((16,)), Dense(8, activation="tanh"), Dense(1)])
+        model.compile("adam", "mse")
+        model.fit(inputs, y, batch_size=32, epochs=3, shuffle=shuffle, verbose=0)
+        weights.append(model.get_weights())
+    for in_memory, from_file in zip(*weights):
+        numpy.testing.assert_array_equal(in_memory, from_file)
+
+
+def test_batches_from_a_memory_map_hold_the_rows_in_the_shuffled_order(tmp_path):
+    x = numpy.arange(40, dtype=numpy.float32).reshape(20, 2)
+    mapped = memory_map(tmp_path / "x.npy", x)
+    set_random_seed(1)
+    in_memory = [xb.copy() for xb, _, _ in ArrayAdapter(x, batch_size=8, shuffle=True).epoch()]
+    set_random_seed(1)
+    from_file = [xb.copy() for xb, _, _ in ArrayAdapter(mapped, batch_size=8, shuffle=True).epoch()]
+    for a, b in zip(in_memory, from_file):
+        numpy.testing.assert_array_equal(a, b)
