@@ -133,3 +133,46 @@ def test_batches_from_a_memory_map_hold_the_rows_in_the_shuffled_order(tmp_path)
     from_file = [xb.copy() for xb, _, _ in ArrayAdapter(mapped, batch_size=8, shuffle=True).epoch()]
     for a, b in zip(in_memory, from_file):
         numpy.testing.assert_array_equal(a, b)
+
+
+# --------------------------------------------------------------------------- values training cannot hold
+@pytest.mark.parametrize("argument", ["x", "sample_weight"])
+def test_float64_values_beyond_float32_range_are_refused_naming_the_argument(argument):
+    x, y = data()
+    sample_weight = numpy.ones(len(x))
+    {"x": x, "sample_weight": sample_weight}[argument][2] = 1e39  # finite in float64, inf in float32
+    model = regressor()
+    with weights_unchanged(model), pytest.raises(ValueError, match=rf"`{argument}` holds values too large "
+                                                                    r"for float32.*sample 2: 1e\+39"):
+        model.fit(x, y, sample_weight=sample_weight, verbose=0)
+
+
+def test_validation_data_beyond_float32_range_is_refused_before_training():
+    x, y = data()
+    x_val = x.copy()
+    x_val[0, 0] = -1e39
+    model = regressor()
+    with weights_unchanged(model), pytest.raises(ValueError, match="`validation_data: x` holds values too"):
+        model.fit(x, y, validation_data=(x_val, y), verbose=0)
+
+
+def test_masked_arrays_are_refused_with_the_fix():
+    x, y = data()
+    masked = numpy.ma.masked_invalid(numpy.where(numpy.arange(x.size).reshape(x.shape) == 5, numpy.nan, x))
+    model = regressor()
+    with weights_unchanged(model):
+        with pytest.raises(TypeError, match=r"`x` is a masked array \(numpy.ma\).*x.filled\(value\)"):
+            model.fit(masked, y, verbose=0)
+        with pytest.raises(TypeError, match="`y` is a masked array"):
+            model.fit(x, numpy.ma.masked_array(y), verbose=0)
+
+
+@pytest.mark.parametrize("weight", [float("nan"), float("inf"), 1e39])
+def test_non_finite_class_weight_names_class_weight(weight):
+    x, _ = data()
+    labels = numpy.arange(len(x)) % 3
+    model = Sequential([Input((4,)), Dense(3, activation="softmax")])
+    model.compile("sgd", "sparse_categorical_crossentropy")
+    with weights_unchanged(model), pytest.raises(ValueError, match=r"`class_weight` values must be finite.*"
+                                                                    r"for class 0"):
+        model.fit(x, labels, class_weight={0: weight, 1: 1.0}, verbose=0)

@@ -28,6 +28,10 @@ def check_array(value, argument, allow_none=False):
         if allow_none:
             return None
         raise ValueError(f"`{argument}` is required; received None.")
+    if isinstance(value, numpy.ma.MaskedArray):
+        raise TypeError(f"`{argument}` is a masked array (numpy.ma), but training reads the values under "
+                        f"its mask too. Pass `{argument}.filled(value)` to say what masked entries hold, "
+                        "or drop the masked samples.")
     if not isinstance(value, numpy.ndarray):
         try:
             value = numpy.asarray(value)
@@ -61,23 +65,38 @@ def single(value, names, argument):
 
 
 def check_finite(array, argument):
-    """Raise if ``array`` holds NaN or infinity.
+    """Raise if ``array`` holds NaN or infinity, or values that become infinite when cast for training.
 
-    Scanned in chunks of about 4 MB, read with :class:`FileRows` when the
-    array is a memory map, so a large file is never resident at once.
+    The check sees what training sees: float64 values beyond float32's range
+    (``1e39``) are refused here, not trained on as infinity.  Scanned in
+    chunks of about 4 MB, read with :class:`FileRows` when the array is a
+    memory map, so a large file is never resident at once.
     """
     if array.dtype.kind != "f":
         return
     step = max(1, (1 << 20) // max(1, array[0].size))
-    rows = row_reader(array)
+    trained_dtype = cast_dtype(array.dtype)
     buffer = numpy.empty((min(step, len(array)),) + array.shape[1:], array.dtype)
-    for start in range(0, len(array), step):
-        chunk = rows.read_slice(start, min(start + step, len(array)), buffer)
-        finite = numpy.isfinite(chunk).reshape(len(chunk), -1).all(axis=1)
-        if not finite.all():
-            bad = start + int(numpy.flatnonzero(~finite)[0])
-            raise ValueError(f"`{argument}` contains NaN or infinite values (first at sample {bad}). "
-                             "Clean or impute the data before training.")
+    with row_reader(array) as rows, numpy.errstate(over="ignore"):
+        for start in range(0, len(array), step):
+            chunk = rows.read_slice(start, min(start + step, len(array)), buffer)
+            trained = chunk.astype(trained_dtype, copy=False)
+            finite = numpy.isfinite(trained).reshape(len(chunk), -1).all(axis=1)
+            if not finite.all():
+                bad = int(numpy.flatnonzero(~finite)[0])
+                _raise_not_finite(chunk[bad], start + bad, trained_dtype, argument)
+
+
+def _raise_not_finite(sample, index, trained_dtype, argument):
+    values = sample.reshape(-1)
+    if numpy.isfinite(values).all():  # finite as given, infinite once cast
+        value = values[numpy.flatnonzero(~numpy.isfinite(values.astype(trained_dtype)))[0]]
+        raise ValueError(f"`{argument}` holds values too large for {trained_dtype}, the dtype training "
+                         f"uses (first at sample {index}: {value:g}; {trained_dtype} reaches "
+                         f"{numpy.finfo(trained_dtype).max:.4g}), so they would train as infinity. "
+                         "Rescale the data (standardize it, or use other units) before training.")
+    raise ValueError(f"`{argument}` contains NaN or infinite values (first at sample {index}). "
+                     "Clean or impute the data before training.")
 
 
 def check_lengths(**arrays):

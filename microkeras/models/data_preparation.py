@@ -7,6 +7,7 @@ and Sequences are checked as they arrive.  Errors name the argument and say
 how to fix it.
 """
 
+import math
 import numbers
 
 import numpy
@@ -304,6 +305,9 @@ def check_class_weight(class_weight, num_classes):
             raise ValueError(f"`class_weight` keys must be class indices {expected}; received key {key!r}.")
         if isinstance(weight, bool) or not isinstance(weight, numbers.Real):
             raise TypeError(f"`class_weight` values must be numbers; received {weight!r} for class {key}.")
+        if not (math.isfinite(weight) and abs(weight) <= float(numpy.finfo(numpy.float32).max)):
+            raise ValueError(f"`class_weight` values must be finite numbers within float32's range, the "
+                             f"dtype training uses; received {weight!r} for class {key}.")
 
 
 def class_weights_to_sample_weights(y, class_weight, sparse):
