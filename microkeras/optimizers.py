@@ -67,6 +67,31 @@ def _check_epsilon(value):
     return _check_number("epsilon", value, *_NON_NEGATIVE)
 
 
+def _checked_state(arg, value, target):
+    """``value`` as a new array of ``target``'s dtype and shape, checked to hold what that dtype can.
+
+    Floats must be finite once converted (``1e39`` is infinity in float32);
+    an integer target (the iteration count) takes whole numbers only.
+    """
+    try:
+        array = numpy.asarray(value)
+    except (TypeError, ValueError) as error:
+        raise TypeError(f"`{arg}` must be an array of shape {target.shape}; received "
+                        f"{type(value).__name__} ({error}).") from None
+    if array.shape != target.shape:
+        raise ValueError(f"`{arg}` must have shape {target.shape}; received {array.shape}.")
+    if array.dtype.kind not in "biuf":
+        raise TypeError(f"`{arg}` must hold numbers; received an array of dtype {array.dtype}.")
+    with numpy.errstate(over="ignore", invalid="ignore"):
+        converted = array.astype(target.dtype)
+        exact = target.dtype.kind == "f" or bool(numpy.all(converted == array))
+    if not (exact and numpy.isfinite(converted).all()):
+        kind = "finite numbers" if target.dtype.kind == "f" else "whole numbers"
+        raise ValueError(f"`{arg}` must hold {kind} that {target.dtype} can represent; received "
+                         f"{array.reshape(-1)[:4]}{'...' if array.size > 4 else ''} ({array.dtype}).")
+    return converted
+
+
 def _moving_average(average, value, decay, buf):
     """``average <- decay * average + (1 - decay) * value`` in place; ``value`` may be ``buf``."""
     numpy.subtract(value, average, out=buf)
@@ -211,22 +236,33 @@ class Optimizer:
         return head + [slot for slots in self._slots for slot in slots.values()]
 
     def set_weights(self, weights):
-        """Load values for :attr:`variables` (same order and shapes), e.g. from a saved file."""
+        """Load values for :attr:`variables` (same order and shapes), e.g. from a saved file.
+
+        Every array is converted and checked before any is written: a bad one
+        leaves the iteration count, the learning rate and every slot as they were.
+        """
         if not self.built:
             raise ValueError("set_weights() needs a built optimizer; call build(variables) first.")
         targets = self.variables
+        if isinstance(weights, (str, bytes, dict)) or not hasattr(weights, "__len__"):
+            raise TypeError(f"`weights` must be a list of {len(targets)} arrays (one per optimizer "
+                            f"variable); received {type(weights).__name__}.")
         if len(weights) != len(targets):
             raise ValueError(f"`weights` must have {len(targets)} entries (one per optimizer "
                              f"variable); received {len(weights)}.")
-        for i, (target, value) in enumerate(zip(targets, weights)):
-            if numpy.shape(value) != target.shape:
-                raise ValueError(f"`weights[{i}]` must have shape {target.shape}; "
-                                 f"received {numpy.shape(value)}.")
-        self.iterations = int(weights[0])
+        values = [_checked_state(f"weights[{i}]", value, target)
+                  for i, (target, value) in enumerate(zip(targets, weights))]
+        # The learning rate as given (a float32 slot would round 0.1); both are checked above.
+        iterations, learning_rate = int(values[0]), float(numpy.asarray(weights[1]))
+        for arg, meaning, value in (("weights[0]", "the iteration count", iterations),
+                                    ("weights[1]", "the learning rate", learning_rate)):
+            if value < 0:
+                raise ValueError(f"`{arg}` ({meaning}) must be >= 0; received {value}.")
+        self.iterations = iterations
         # Keep the exact Python float when the stored float32 is just its rounding.
-        if numpy.float32(self._learning_rate) != numpy.float32(weights[1]):
-            self.learning_rate = float(weights[1])
-        for target, value in zip(targets[2:], weights[2:]):
+        if numpy.float32(self._learning_rate) != values[1]:
+            self.learning_rate = learning_rate
+        for target, value in zip(targets[2:], values[2:]):
             target[...] = value
 
     # -- weight decay -------------------------------------------------------------------

@@ -12,6 +12,7 @@ import warnings
 import numpy
 import pytest
 
+from microkeras import optimizers
 from microkeras.layers import Dense, Input
 from microkeras.models import Sequential
 from microkeras.models.data_adapter import ArrayAdapter
@@ -176,3 +177,27 @@ def test_non_finite_class_weight_names_class_weight(weight):
     with weights_unchanged(model), pytest.raises(ValueError, match=r"`class_weight` values must be finite.*"
                                                                     r"for class 0"):
         model.fit(x, labels, class_weight={0: weight, 1: 1.0}, verbose=0)
+
+
+# --------------------------------------------------------------------------- all-or-nothing optimizer state
+def test_optimizer_set_weights_checks_every_array_before_writing_any():
+    optimizer = optimizers.Adam(0.1)
+    w = numpy.ones((2, 3), numpy.float32)
+    optimizer.apply([numpy.ones((2, 3), numpy.float32)], [w])
+    good = [v.copy() for v in optimizer.variables]  # iterations, learning rate, momentum, velocity
+    bad_lists = [
+        ([-1] + good[1:], r"weights\[0\]` \(the iteration count\) must be >= 0"),
+        ([2.5] + good[1:], r"weights\[0\]` must hold whole numbers"),
+        (good[:1] + [numpy.float32("nan")] + good[2:], r"weights\[1\]` must hold finite numbers"),
+        (good[:1] + [-0.5] + good[2:], r"weights\[1\]` \(the learning rate\) must be >= 0"),
+        (good[:2] + [numpy.full((2, 3), 1e39)] + good[3:], r"weights\[2\]` must hold finite numbers"),
+        (good[:3] + [numpy.full((2, 3), "a")], r"weights\[3\]` must hold numbers"),
+        (good[:3] + [numpy.zeros((3, 2))], r"weights\[3\]` must have shape \(2, 3\)"),
+        (good[:3], "must have 4 entries"),
+    ]
+    for weights, message in bad_lists:
+        with pytest.raises((ValueError, TypeError), match=message):
+            optimizer.set_weights(weights)
+        assert optimizer.iterations == 1 and optimizer.learning_rate == 0.1
+        for old, now in zip(good, optimizer.variables):
+            numpy.testing.assert_array_equal(old, now)
