@@ -16,7 +16,7 @@ from microkeras import optimizers
 from microkeras.layers import Dense, Input
 from microkeras.models import Sequential
 from microkeras.models.data_adapter import ArrayAdapter
-from microkeras.utils import set_random_seed
+from microkeras.utils import Sequence, set_random_seed
 
 
 def regressor(inputs=4, optimizer="sgd", loss="mse"):
@@ -201,3 +201,59 @@ def test_optimizer_set_weights_checks_every_array_before_writing_any():
         assert optimizer.iterations == 1 and optimizer.learning_rate == 0.1
         for old, now in zip(good, optimizer.variables):
             numpy.testing.assert_array_equal(old, now)
+
+
+# --------------------------------------------------------------------------- sizes
+def test_batch_size_beyond_the_data_is_one_batch_of_all_samples_without_a_huge_buffer():
+    x, y = data(n=100)
+    adapter = ArrayAdapter(x.astype(numpy.float32), y.astype(numpy.float32), batch_size=10**7, shuffle=True)
+    batches = list(adapter.epoch())
+    assert adapter.num_batches == 1 and len(batches) == 1 and batches[0][0].shape == (100, 4)
+    assert adapter._buffers[0].shape == (100, 4)  # not (10**7, 4)
+    history = regressor().fit(x, y, batch_size=10**7, epochs=2, verbose=0)
+    assert len(history.history["loss"]) == 2
+
+
+class Batches(Sequence):
+    def __init__(self, length, x=None, y=None):
+        super().__init__()
+        self.length, self.x, self.y = length, x, y
+
+    def __len__(self):
+        return self.length
+
+    def __getitem__(self, index):
+        return self.x[index * 8:(index + 1) * 8], self.y[index * 8:(index + 1) * 8]
+
+
+def test_empty_sequence_is_refused_in_fit_evaluate_and_predict():
+    x, y = data()
+    model = regressor()
+    with weights_unchanged(model):
+        for run in (lambda: model.fit(Batches(0), verbose=0), lambda: model.evaluate(Batches(0), verbose=0),
+                    lambda: model.predict(Batches(0), verbose=0)):
+            with pytest.raises(ValueError, match="`x` is a Sequence of length 0: it has no batches"):
+                run()
+        with pytest.raises(ValueError, match="`validation_data` is a Sequence of length 0"):
+            model.fit(x, y, validation_data=Batches(0), verbose=0)
+
+
+def test_sequence_whose_len_is_not_an_int_is_named():
+    x, y = data()
+    model = regressor()
+    with weights_unchanged(model):
+        with pytest.raises(TypeError, match=r"`x` is a Sequence whose __len__ returned 2.5 \(float\); "
+                                            "it must return the number of batches as an int"):
+            model.fit(Batches(2.5, x, y), verbose=0)
+        with pytest.raises(TypeError, match=r"returned True \(bool\)"):
+            model.fit(Batches(True, x, y), verbose=0)
+
+
+def test_empty_sequential_is_refused_before_training():
+    x, y = data()
+    for model in (Sequential(), Sequential([Input((4,))])):
+        model.compile("sgd", "mse")
+        for run in (lambda: model.fit(x, y, verbose=0), lambda: model.evaluate(x, y, verbose=0),
+                    lambda: model.predict(x, verbose=0)):
+            with pytest.raises(ValueError, match=r"has no layers.*model.add\(layer\)"):
+                run()

@@ -321,7 +321,8 @@ class ArrayAdapter:
     x, y, sample_weight : ndarray or None
         Arrays of equal length; ``y`` and ``sample_weight`` may be None.
     batch_size : int
-        The last batch of a pass may be smaller.
+        The last batch of a pass may be smaller; one larger than the data
+        gives one batch of all samples, as in Keras.
     shuffle : bool or 'batch'
         ``True``: a new permutation each pass, drawn from the global
         generator.  ``'batch'``: Keras 2's chunk shuffle -- the order of
@@ -340,7 +341,8 @@ class ArrayAdapter:
     def __init__(self, x, y=None, sample_weight=None, batch_size=32, shuffle=False, steps=None):
         self.arrays = (x, y, sample_weight)
         self.num_samples = len(x)
-        self.batch_size = batch_size
+        # Buffers are batch-sized: a batch_size beyond the data must not size them.
+        self.batch_size = min(batch_size, max(1, self.num_samples))
         self.shuffle = shuffle
         self.steps = steps
         self._buffers = [None, None, None]
@@ -405,23 +407,26 @@ class SequenceAdapter:
     """Batches from a :class:`~microkeras.utils.Sequence` (``len`` + ``__getitem__``).
 
     ``shuffle=True`` permutes the order of the batches each pass;
-    ``on_epoch_end`` is called after each epoch, as Keras does.
+    ``on_epoch_end`` is called after each epoch, as Keras does.  The length
+    is read (and checked) each pass, so a Sequence may change it in
+    ``on_epoch_end``.
     """
 
-    def __init__(self, sequence, shuffle=False, steps=None):
+    def __init__(self, sequence, shuffle=False, steps=None, argument="x"):
         self.sequence = sequence
         self.shuffle = shuffle is True
         self.steps = steps
+        self.argument = argument
         self._stream = None
+        sequence_length(sequence, argument)  # refuse a bad or empty Sequence before training
 
     @property
     def num_batches(self):
-        return self.steps if self.steps is not None else len(self.sequence)
+        return self.steps if self.steps is not None else sequence_length(self.sequence, self.argument)
 
     def _one_pass(self):
-        order = range(len(self.sequence))
-        if self.shuffle:
-            order = config.global_rng().permutation(len(self.sequence))
+        length = sequence_length(self.sequence, self.argument)
+        order = config.global_rng().permutation(length) if self.shuffle else range(length)
         for index in order:
             yield self.sequence[int(index)]
 
@@ -434,6 +439,20 @@ class SequenceAdapter:
             batches = itertools.islice(self._stream, self.steps)
         yield from batches
         self.sequence.on_epoch_end()
+
+
+def sequence_length(sequence, argument):
+    """The number of batches a Sequence says it has, checked: an int >= 1."""
+    length = type(sequence).__len__(sequence)  # len() would hide what it returned behind its own TypeError
+    if isinstance(length, bool) or not isinstance(length, numbers.Integral):
+        raise TypeError(f"`{argument}` is a Sequence whose __len__ returned {length!r} "
+                        f"({type(length).__name__}); it must return the number of batches as an int, "
+                        "e.g. math.ceil(len(samples) / batch_size).")
+    if length < 1:
+        raise ValueError(f"`{argument}` is a Sequence of length {length}: it has no batches to read. "
+                         "Check that it received its data and that __len__ counts batches, e.g. "
+                         "math.ceil(len(samples) / batch_size).")
+    return int(length)
 
 
 class GeneratorAdapter:

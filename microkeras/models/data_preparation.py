@@ -114,7 +114,7 @@ def _generator_adapter(x, y, sample_weight, batch_size, shuffle, steps, argument
             raise ValueError(f"`{name}` must not be given when `{argument}` is a generator or Sequence: "
                              f"it yields its own batches (x, y) or (x, y, sample_weight).")
     if isinstance(x, Sequence):
-        return data_adapter.SequenceAdapter(x, shuffle, steps)
+        return data_adapter.SequenceAdapter(x, shuffle, steps, argument)
     return data_adapter.GeneratorAdapter(x, steps)
 
 
@@ -173,6 +173,9 @@ def _inputs_of(batch):
 # ---------------------------------------------------------------------- arrays
 def input_array(model, x, argument):
     """``x`` as one array that fits the model's input (the model is built for it if needed)."""
+    if not model.output_names and not model.layers:  # an empty Sequential, which Keras 3 refuses to build
+        raise ValueError(f"Model {model.name!r} has no layers, so it has no output to train, evaluate or "
+                         "predict with. Add layers with model.add(layer) first.")
     x = data_adapter.check_array(data_adapter.single(x, model.input_names, argument), argument)
     if not model.built:
         model._build_for((None,) + x.shape[1:])
