@@ -399,6 +399,8 @@ class Loss:
         y_pred = _as_float(y_pred, self.dtype)
         y_true = _as_float(y_true, self.dtype)
         values = self.call(y_true, y_pred)
+        if not isbox(values):  # traced values are numbers; anything else is checked
+            _check_loss_values(values, self)
         mask = self.valid_mask(y_true, y_pred)
         return reduce_weighted_values(values, sample_weight, self.reduction, mask)
 
@@ -419,6 +421,19 @@ class Loss:
 
     def __repr__(self):
         return f"<{type(self).__name__} name={self.name!r} reduction={self.reduction!r}>"
+
+
+def _check_loss_values(values, loss):
+    """Refuse what a custom loss returned unless it is a number or an array of numbers."""
+    try:
+        numeric = numpy.asarray(values).dtype.kind in "biuf"
+    except (TypeError, ValueError):  # ragged sequences, objects numpy cannot hold
+        numeric = False
+    if not numeric:
+        shown = repr(values) if len(repr(values)) <= 60 else repr(values)[:57] + "..."
+        raise TypeError(f"The loss {loss.name!r} returned {type(values).__name__} {shown}; a loss must "
+                        "return a number or an array of per-sample losses, computed from y_true and "
+                        "y_pred with autograd.numpy (import autograd.numpy as np).")
 
 
 class LossFunctionWrapper(Loss):

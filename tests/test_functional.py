@@ -180,3 +180,36 @@ def test_merge_layers_check_their_inputs():
         layers.Subtract()([a, a, a])
     with pytest.raises(ValueError, match="match except along axis"):
         layers.Concatenate(axis=-1)([Input((2, 3)), Input((4, 3))])
+
+
+def test_summary_of_a_functional_model_is_keras_3_table_with_connected_to():
+    a, b = Input((4,), name="a"), Input((3,), name="b")
+    merged = layers.add([layers.Dense(5, name="d1")(a), layers.Dense(5, name="d2")(b)])
+    model = Model([a, b], [layers.Dense(2, name="out_a")(merged), layers.Dense(1, name="out_b")(merged)], name="m")
+    lines = []
+    model.summary(print_fn=lines.append)
+    # Keras 3.15.1 printed this table for the same model (the add layer's name aside).
+    add_name = model.layers[4].name
+    expected = f"""Model: "m"
+┏━━━━━━━━━━━━━━━━━━━━━┳━━━━━━━━━━━━━━━━━━━┳━━━━━━━━━━━━┳━━━━━━━━━━━━━━━━━━━┓
+┃ Layer (type)        ┃ Output Shape      ┃    Param # ┃ Connected to      ┃
+┡━━━━━━━━━━━━━━━━━━━━━╇━━━━━━━━━━━━━━━━━━━╇━━━━━━━━━━━━╇━━━━━━━━━━━━━━━━━━━┩
+│ a (InputLayer)      │ (None, 4)         │          0 │ -                 │
+├─────────────────────┼───────────────────┼────────────┼───────────────────┤
+│ b (InputLayer)      │ (None, 3)         │          0 │ -                 │
+├─────────────────────┼───────────────────┼────────────┼───────────────────┤
+│ d1 (Dense)          │ (None, 5)         │         25 │ a[0][0]           │
+├─────────────────────┼───────────────────┼────────────┼───────────────────┤
+│ d2 (Dense)          │ (None, 5)         │         20 │ b[0][0]           │
+├─────────────────────┼───────────────────┼────────────┼───────────────────┤
+│ {f"{add_name} (Add)":<19} │ (None, 5)         │          0 │ d1[0][0],         │
+│                     │                   │            │ d2[0][0]          │
+├─────────────────────┼───────────────────┼────────────┼───────────────────┤
+│ out_a (Dense)       │ (None, 2)         │         12 │ {f"{add_name}[0][0]":<17} │
+├─────────────────────┼───────────────────┼────────────┼───────────────────┤
+│ out_b (Dense)       │ (None, 1)         │          6 │ {f"{add_name}[0][0]":<17} │
+└─────────────────────┴───────────────────┴────────────┴───────────────────┘
+ Total params: 63 (252.00 B)
+ Trainable params: 63 (252.00 B)
+ Non-trainable params: 0 (0.00 B)"""
+    assert "\n".join(lines) == expected

@@ -13,7 +13,7 @@ import numpy
 import pytest
 
 from microkeras import optimizers
-from microkeras.layers import Dense, Input
+from microkeras.layers import Dense, Flatten, Input
 from microkeras.models import Sequential
 from microkeras.models.data_adapter import ArrayAdapter
 from microkeras.utils import Sequence, set_random_seed
@@ -257,3 +257,47 @@ def test_empty_sequential_is_refused_before_training():
                     lambda: model.predict(x, verbose=0)):
             with pytest.raises(ValueError, match=r"has no layers.*model.add\(layer\)"):
                 run()
+
+
+# --------------------------------------------------------------------------- messages that point at the cause
+@pytest.mark.parametrize("loss, labels", [
+    ("sparse_categorical_crossentropy", numpy.arange(16) % 10),
+    ("categorical_crossentropy", numpy.eye(10)[numpy.arange(16) % 10]),
+])
+def test_output_rank_that_does_not_fit_the_labels_shows_the_output_shape_and_suggests_flatten(loss, labels):
+    model = Sequential([Input((8, 5)), Dense(10, activation="softmax")])  # no Flatten: output (None, 8, 10)
+    model.compile("adam", loss)
+    with weights_unchanged(model), pytest.raises(ValueError, match=r"output has shape \(None, 8, 10\).*"
+                                                                   r"add a Flatten\(\) layer.*\(None, 10\)"):
+        model.fit(numpy.ones((16, 8, 5)), labels, verbose=0)
+    fixed = Sequential([Input((8, 5)), Flatten(), Dense(10, activation="softmax")])
+    fixed.compile("adam", loss)
+    fixed.fit(numpy.ones((16, 8, 5)), labels, verbose=0)
+
+
+@pytest.mark.parametrize("returned", ["hello", None, ["a"]])
+def test_custom_loss_returning_a_non_number_is_named(returned):
+    def my_loss(y_true, y_pred):
+        return returned
+
+    x, y = data()
+    model = Sequential([Input((4,)), Dense(1)])
+    model.compile("sgd", my_loss)
+    with weights_unchanged(model), pytest.raises(TypeError, match="The loss 'my_loss' returned .*a loss "
+                                                                  "must return a number or an array"):
+        model.fit(x, y, verbose=0)
+
+
+def test_plain_python_list_of_labels_is_accepted():
+    x, y = data()
+    as_list = [numpy.float64(v) for v in y[:, 0]]  # numpy scalars, as list(array) gives
+    set_random_seed(0)
+    from_list = regressor().fit(x, as_list, shuffle=False, verbose=0).history["loss"]
+    set_random_seed(0)
+    from_floats = regressor().fit(x, [float(v) for v in y[:, 0]], shuffle=False, verbose=0).history["loss"]
+    set_random_seed(0)
+    from_array = regressor().fit(x, y[:, 0], shuffle=False, verbose=0).history["loss"]
+    assert from_list == from_floats == from_array
+    classifier = Sequential([Input((4,)), Dense(3, activation="softmax")])
+    classifier.compile("sgd", "sparse_categorical_crossentropy")
+    classifier.fit(x, [i % 3 for i in range(len(x))], verbose=0)

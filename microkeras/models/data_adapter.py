@@ -56,12 +56,18 @@ def single(value, names, argument):
                              f"{'input' if argument.endswith('x') else 'output'} name); received keys "
                              f"{sorted(map(str, value))}.")
         return next(iter(value.values()))
-    if isinstance(value, (list, tuple)) and len(value) == 1 and hasattr(value[0], "shape"):
+    # Only arrays with a batch axis count as arrays here: a list of numbers (numpy scalars
+    # included, which also have a `shape`) is one array of labels, as Keras reads it.
+    if isinstance(value, (list, tuple)) and len(value) == 1 and _has_batch_axis(value[0]):
         return value[0]
-    if isinstance(value, (list, tuple)) and value and all(hasattr(v, "shape") for v in value):
+    if isinstance(value, (list, tuple)) and value and all(map(_has_batch_axis, value)):
         raise ValueError(f"`{argument}` holds {len(value)} arrays, but the model has one "
                          f"{'input' if argument.endswith('x') else 'output'}.")
     return value
+
+
+def _has_batch_axis(value):
+    return len(getattr(value, "shape", ())) > 0
 
 
 def check_finite(array, argument):

@@ -253,9 +253,14 @@ def check_targets(y, output_shape, loss, argument):
         rank = len(output_shape)
         if y.ndim not in (rank - 1, rank) or (y.ndim == rank and y.shape[-1] != 1) \
                 or tuple(y.shape[1:rank - 1]) != tuple(output_shape[1:-1]):
+            expected = (len(y),) + tuple(output_shape[1:-1])
+            if y.ndim < rank - 1:
+                raise ValueError(f"`{argument}` has shape {y.shape}, but the model's output has shape "
+                                 f"{output_shape}, so {loss_name} expects integer class ids of shape "
+                                 f"{expected} (or with a trailing 1).{_flatten_hint(output_shape)}")
             raise ValueError(
                 f"`{argument}` has shape {y.shape}, but {loss_name} expects integer class ids of shape "
-                f"{(len(y),) + tuple(output_shape[1:-1])} (or with a trailing 1). For one-hot labels use "
+                f"{expected} (or with a trailing 1). For one-hot labels use "
                 "loss='categorical_crossentropy'.")
         if not _integral(y) or y.min() < 0 or y.max() >= units:
             raise ValueError(f"`{argument}` must hold integer class ids in [0, {units}) for {loss_name} "
@@ -265,15 +270,31 @@ def check_targets(y, output_shape, loss, argument):
     if y.ndim == len(output_shape) - 1 and units == 1:
         y = y.reshape(y.shape + (1,))
     if tuple(y.shape[1:]) != tuple(output_shape[1:]):
-        if units > 1 and (y.ndim == 1 or y.shape[-1] == 1) and _integral(y):
+        positions = tuple(output_shape[1:-1])  # the output's axes other than batch and units
+        if units > 1 and tuple(y.shape[1:]) in (positions, positions + (1,)) and _integral(y):
             hint = (" The labels look like integer class ids: use loss='sparse_categorical_crossentropy', "
                     "or one-hot encode them (microkeras.utils.to_categorical(y)).")
-        else:
+        elif y.ndim < len(output_shape):
+            hint = _flatten_hint(output_shape)
+        elif y.ndim > len(output_shape):
+            hint = (f" `{argument}` has more axes per sample than the output ({y.ndim - 1} against "
+                    f"{len(output_shape) - 1}): reshape the labels, or end the model with layers whose "
+                    "output has their shape.")
+        elif y.shape[-1] != units:
             hint = (f" The last layer has {units} units; it must have as many as `{argument}` has columns "
-                    f"({y.shape[-1] if y.ndim > 1 else 1}).")
+                    f"({y.shape[-1]}).")
+        else:
+            hint = ""
         raise ValueError(f"`{argument}` has shape {y.shape}, but the model's output has shape "
                          f"{output_shape} and {loss_name} needs targets of the same shape.{hint}")
     return data_adapter.cast(y) if y.dtype.kind == "f" else y.astype(numpy.float32)
+
+
+def _flatten_hint(output_shape):
+    """The fix for an output that keeps axes the labels lack (most often: no ``Flatten`` before the end)."""
+    return (f" The output keeps the axes {tuple(output_shape[1:-1])} that the labels do not have. If each "
+            "sample has one label, add a Flatten() layer (microkeras.layers.Flatten) before the last Dense "
+            f"layer, so that the output has shape (None, {output_shape[-1]}).")
 
 
 def check_sample_weight(sample_weight, output_shape, n, sample_weight_mode, argument):

@@ -1,7 +1,12 @@
 """``model.summary()``: Keras 3's table of layers, output shapes and parameter counts."""
 
 _UNITS = ("B", "KB", "MB", "GB", "TB")
-_KERAS_WIDTHS = (33, 24, 15)  # the column widths of Keras 3's table, borders excluded
+# The column widths of Keras 3's tables (borders excluded): a stack of layers, and a functional
+# model with its "Connected to" column; and where a given line_length is cut.
+_KERAS_WIDTHS = (33, 24, 15)
+_KERAS_FUNCTIONAL_WIDTHS = (21, 19, 12, 19)
+_POSITIONS = (0.45, 0.78, 1.0)
+_FUNCTIONAL_POSITIONS = (0.3, 0.56, 0.74, 1.0)
 
 
 def readable_size(num_bytes):
@@ -17,21 +22,7 @@ def _format_shape(shape):
     return "(" + ", ".join("None" if d is None else str(d) for d in shape) + ("," if len(shape) == 1 else "") + ")"
 
 
-def print_summary(model, line_length=None, positions=None, print_fn=None):
-    """Print (or hand to ``print_fn``) the summary table of ``model``: one row per layer in ``model.layers``.
-
-    A layer's output shape is computed from the input shape it was built
-    for, with the batch dimension shown as None (a layer built by a probe or
-    a first call saw some batch size); "?" stands for a layer not built yet.
-    """
-    print_fn = print_fn or print
-    if line_length is None and positions is None:
-        widths = list(_KERAS_WIDTHS)
-    else:
-        inner = (line_length or 4 + sum(_KERAS_WIDTHS)) - 4  # four border characters
-        cuts = [int(inner * p) for p in (positions or (0.45, 0.78, 1.0))]
-        widths = [cuts[0]] + [b - a for a, b in zip(cuts, cuts[1:])]
-
+def _layer_rows(model):
     rows = []
     for layer in model.layers:
         if layer.built and layer._build_input_shape is not None:
@@ -40,23 +31,58 @@ def print_summary(model, line_length=None, positions=None, print_fn=None):
             rows.append((f"{layer.name} ({type(layer).__name__})", shape, f"{layer.count_params():,}"))
         else:
             rows.append((f"{layer.name} ({type(layer).__name__})", "?", "0 (unbuilt)"))
+    return rows
+
+
+def _functional_rows(model):
+    """A row per input layer, then per node of the graph: the tensors it takes, as ``layer[node][tensor]``."""
+    rows = [(f"{tensor._keras_history[0].name} (InputLayer)", _format_shape(tensor.shape), "0", "-")
+            for tensor in model.inputs]
+    for node in model._nodes:
+        sources = [f"{t._keras_history[0].name}[{t._keras_history[1]}][{t._keras_history[2]}]" for t in node.inputs]
+        shapes = [_format_shape(t.shape) for t in node.outputs]
+        rows.append((f"{node.layer.name} ({type(node.layer).__name__})", ",\n".join(shapes),
+                     f"{node.layer.count_params():,}", ",\n".join(sources) or "-"))
+    return rows
+
+
+def print_summary(model, line_length=None, positions=None, print_fn=None):
+    """Print (or hand to ``print_fn``) the summary table of ``model``: one row per layer in ``model.layers``.
+
+    A layer's output shape is computed from the input shape it was built
+    for, with the batch dimension shown as None (a layer built by a probe or
+    a first call saw some batch size); "?" stands for a layer not built yet.
+    A functional model gets one row per call of a layer in its graph, with
+    Keras's "Connected to" column (``layer[node][tensor]`` of each input).
+    """
+    print_fn = print_fn or print
+    functional = hasattr(model, "_nodes")
+    default = _KERAS_FUNCTIONAL_WIDTHS if functional else _KERAS_WIDTHS
+    if line_length is None and positions is None:
+        widths = list(default)
+    else:
+        inner = (line_length or len(default) + 1 + sum(default)) - len(default) - 1  # border characters
+        cuts = [int(inner * p) for p in (positions or (_FUNCTIONAL_POSITIONS if functional else _POSITIONS))]
+        widths = [cuts[0]] + [b - a for a, b in zip(cuts, cuts[1:])]
+    rows = _functional_rows(model) if functional else _layer_rows(model)
+    header = ("Layer (type)", "Output Shape", "Param #", "Connected to")[:len(widths)]
+    aligns = ("<", "<", ">", "<")
 
     def line(left, mid, right, fill):
         return left + mid.join(fill * w for w in widths) + right
 
     def row(cells, sep):
-        """One table row; text longer than its column wraps onto extra lines, as in Keras's table."""
-        chunks = [[text[i:i + w - 2] for i in range(0, max(len(text), 1), w - 2)] for text, w in zip(cells, widths)]
+        """One table row; long text wraps onto extra lines (and a newline starts one), as in Keras."""
+        chunks = [[piece[i:i + w - 2] for piece in text.split("\n") for i in range(0, max(len(piece), 1), w - 2)]
+                  for text, w in zip(cells, widths)]
         out = []
         for k in range(max(len(c) for c in chunks)):
             parts = [c[k] if k < len(c) else "" for c in chunks]
-            texts = [f" {parts[0]:<{widths[0] - 2}} ", f" {parts[1]:<{widths[1] - 2}} ",
-                     f" {parts[2]:>{widths[2] - 2}} "]
+            texts = [f" {part:{align}{w - 2}} " for part, align, w in zip(parts, aligns, widths)]
             out.append(sep + sep.join(texts) + sep)
         return out
 
-    lines = [f'Model: "{model.name}"', line("┏", "┳", "┓", "━"),
-             *row(("Layer (type)", "Output Shape", "Param #"), "┃"), line("┡", "╇", "┩", "━")]
+    lines = [f'Model: "{model.name}"', line("┏", "┳", "┓", "━"), *row(header, "┃"), line("┡", "╇", "┩", "━")]
     for i, cells in enumerate(rows):
         if i:
             lines.append(line("├", "┼", "┤", "─"))
