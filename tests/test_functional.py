@@ -213,3 +213,47 @@ def test_summary_of_a_functional_model_is_keras_3_table_with_connected_to():
  Trainable params: 63 (252.00 B)
  Non-trainable params: 0 (0.00 B)"""
     assert "\n".join(lines) == expected
+
+
+# ------------------------------------------------------------------ configs
+def shared_dict_model():
+    a, b = Input((4,), name="a"), Input((3,), name="b")
+    shared = layers.Dense(4, name="shared")
+    merged = layers.add([shared(a), shared(layers.Dense(4, name="pre_b")(b))])
+    return Model(inputs=[a, b], outputs={"oa": layers.Dense(2, name="out_a")(merged),
+                                         "ob": layers.Dense(1, name="out_b")(merged)}, name="m")
+
+
+def test_the_config_is_keras_3_functional_layout_and_round_trips_through_json():
+    model = shared_dict_model()
+    config = model.get_config()
+    assert config["input_layers"] == [["a", 0, 0], ["b", 0, 0]]
+    assert config["output_layers"] == {"oa": ["out_a", 0, 0], "ob": ["out_b", 0, 0]}
+    entries = {entry["name"]: entry for entry in config["layers"]}
+    assert entries["a"]["inbound_nodes"] == [] and len(entries["shared"]["inbound_nodes"]) == 2
+    # As Keras writes a call: its positional args, tensors as references [layer, node, tensor].
+    assert entries["shared"]["inbound_nodes"][1]["args"] == [{"class_name": "__keras_tensor__", "config": {
+        "shape": [None, 4], "dtype": "float32", "keras_history": ["pre_b", 0, 0]}}]
+    rebuilt = keras.models.model_from_json(model.to_json())
+    assert rebuilt.get_config() == config
+    rebuilt.set_weights(model.get_weights())
+    x = [numpy.ones((2, 4), "float32"), numpy.ones((2, 3), "float32")]
+    numpy.testing.assert_allclose(rebuilt(x)["ob"], model(x)["ob"], rtol=1e-6)
+
+
+def test_clone_model_copies_the_architecture_with_fresh_weights():
+    model = shared_dict_model()
+    clone = keras.models.clone_model(model)
+    assert [layer.name for layer in clone.layers] == [layer.name for layer in model.layers]
+    assert clone.count_params() == model.count_params()
+    assert all(a is not b for a, b in zip(clone.weights, model.weights))
+    seq = Sequential([Input((3,)), layers.Dense(2)])
+    assert type(keras.models.clone_model(seq)) is Sequential
+
+
+def test_a_config_with_a_dangling_reference_raises_naming_the_call():
+    config = shared_dict_model().get_config()
+    entry = next(e for e in config["layers"] if e["name"] == "out_b")
+    entry["inbound_nodes"][0]["args"][0]["config"]["keras_history"] = ["out_b", 0, 0]
+    with pytest.raises(ValueError, match=r"inbound_nodes\[0\] takes a tensor that no call of the config produces"):
+        keras.models.Functional.from_config(config)

@@ -108,9 +108,11 @@ def test_a_custom_layer_class_resolves_from_custom_objects_or_registration_only_
             return 2.0 * x
 
     saved = Sequential([Input((2,)), Doubler()]).to_json()
+    assert json.loads(saved)["config"]["layers"][1]["registered_name"] == "tests>Doubler"
     assert type(model_from_json(saved).layers[0]) is Doubler
+    entry = {"class_name": "NotALayer", "config": {}}
     with pytest.raises(ValueError, match="not a Layer class"):
-        model_from_json(saved, custom_objects={"Doubler": numpy.ndarray})
+        Sequential.from_config({"layers": [entry]}, custom_objects={"NotALayer": numpy.ndarray})
 
 
 # -------------------------------------------------------- malformed configs

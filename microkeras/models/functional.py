@@ -17,7 +17,9 @@ graph runs no layer on data; a call of the model runs each layer once per node.
 
 from microkeras.layers.core import InputLayer
 from microkeras.layers.keras_tensor import KerasTensor, flatten, map_structure
+from microkeras.layers.serialization import deserialize_layer, serialize_layer
 from microkeras.models.model import Model
+from microkeras.saving.object_registration import CustomObjectScope, SafeModeScope
 
 
 class Functional(Model):
@@ -70,6 +72,94 @@ class Functional(Model):
     def build(self, input_shape=None):
         """A functional model is built by its graph; nothing to do."""
 
+    # ----------------------------------------------------------------- config
+    def get_config(self):
+        """Keras 3's functional layout: each layer with the calls (``inbound_nodes``) that make the
+        graph, whose tensors are ``__keras_tensor__`` references ``[layer, node, tensor]``, and
+        ``input_layers``/``output_layers`` in the structure of the model's inputs and outputs.
+
+        Node indices count only the calls inside this model.
+        """
+        index, counts = {}, {}  # id(node) -> its index among its layer's calls in this model
+        for node in [tensor._keras_history[0]._inbound_nodes[0] for tensor in self.inputs] + self._nodes:
+            if id(node) not in index:
+                index[id(node)] = counts.get(id(node.layer), 0)
+                counts[id(node.layer)] = index[id(node)] + 1
+
+        def reference(tensor):
+            layer, node_index, position = tensor._keras_history
+            return [layer.name, index[id(layer._inbound_nodes[node_index])], position]
+
+        def argument(value):
+            if isinstance(value, KerasTensor):
+                return {"class_name": "__keras_tensor__", "config": {
+                    "shape": list(value.shape), "dtype": value.dtype, "keras_history": reference(value)}}
+            return value
+
+        entries = []
+        for layer in self._layers:
+            calls = [] if isinstance(layer, InputLayer) else sorted(
+                (node for node in layer._inbound_nodes if id(node) in index), key=lambda node: index[id(node)])
+            entries.append({**serialize_layer(layer), "name": layer.name, "inbound_nodes": [
+                {"args": map_structure(argument, list(node.args)), "kwargs": map_structure(argument, node.kwargs)}
+                for node in calls]})
+        return {"name": self.name, "trainable": self.trainable, "layers": entries,
+                "input_layers": map_structure(reference, _as_lists(self._inputs_struct)),
+                "output_layers": map_structure(reference, _as_lists(self._outputs_struct))}
+
+    @classmethod
+    def from_config(cls, config, custom_objects=None, safe_mode=None):
+        """Rebuild the graph (fresh weights) from :meth:`get_config`; nothing named in it is imported.
+
+        Each layer is called once its inputs exist, so the entries may come in
+        any order a shared layer needs.
+        """
+        if not isinstance(config, dict) or not isinstance(config.get("layers"), list):
+            raise ValueError("A functional model's config must be a dict with a 'layers' list.")
+        for key in ("input_layers", "output_layers"):
+            if key not in config:
+                raise ValueError(f"A functional model's config needs {key!r}.")
+        layers, made, pending = {}, {}, []
+        with CustomObjectScope(custom_objects), SafeModeScope(safe_mode):
+            for position, entry in enumerate(config["layers"]):
+                where = f"layers[{position}]"
+                layer = deserialize_layer(entry, where, custom_objects)
+                name = entry.get("name", layer.name)
+                layers[name] = layer
+                made[name] = {0: layer._inbound_nodes[0]} if isinstance(layer, InputLayer) else {}
+                calls = entry.get("inbound_nodes", [])
+                if not isinstance(calls, list):
+                    raise ValueError(f"{where}: 'inbound_nodes' must be a list.")
+                pending += [(name, i, call, f"{where}.inbound_nodes[{i}]") for i, call in enumerate(calls)]
+
+            def tensor(reference, where):
+                if not (isinstance(reference, list) and len(reference) == 3 and reference[0] in layers):
+                    raise ValueError(f"{where}: {reference!r} does not name a layer of the config as "
+                                     "[layer name, node index, tensor index].")
+                name, node_index, position = reference
+                node = made[name].get(node_index)
+                return None if node is None else node.outputs[position]
+
+            while pending:
+                ready = False
+                for item in list(pending):
+                    name, call_index, call, where = item
+                    if not isinstance(call, dict):
+                        raise ValueError(f"{where} must be a dict with 'args' and 'kwargs'.")
+                    args = _resolve_references(call.get("args", []), tensor, where)
+                    kwargs = _resolve_references(call.get("kwargs", {}), tensor, where)
+                    if any(leaf is None for leaf in flatten((args, kwargs))):
+                        continue  # an input of this call is made by a call not done yet
+                    layers[name](*args, **kwargs)
+                    made[name][call_index] = layers[name]._inbound_nodes[-1]
+                    pending.remove(item)
+                    ready = True
+                if not ready:
+                    raise ValueError(f"{pending[0][3]} takes a tensor that no call of the config produces.")
+        inputs = _resolve_references(config["input_layers"], tensor, "input_layers", leaf_references=True)
+        outputs = _resolve_references(config["output_layers"], tensor, "output_layers", leaf_references=True)
+        return cls(inputs=inputs, outputs=outputs, name=config.get("name"), trainable=config.get("trainable", True))
+
     def compute_output_shape(self, input_shape):
         return self._output_shape
 
@@ -82,6 +172,33 @@ class Functional(Model):
             outputs = node.layer(*args, **kwargs)
             values.update(zip(map(id, node.outputs), flatten(outputs)))
         return map_structure(lambda tensor: values[id(tensor)], self._outputs_struct)
+
+
+def _as_lists(structure):
+    """Tuples as lists, so that a structure of references looks the same before and after JSON."""
+    if isinstance(structure, (list, tuple)):
+        return [_as_lists(item) for item in structure]
+    if isinstance(structure, dict):
+        return {key: _as_lists(value) for key, value in structure.items()}
+    return structure
+
+
+def _resolve_references(structure, tensor, where, leaf_references=False):
+    """``structure`` with each tensor reference replaced by ``tensor(reference, where)``.
+
+    References are ``{"class_name": "__keras_tensor__", ...}`` dicts in node
+    arguments, or bare ``[layer, node, tensor]`` lists with ``leaf_references``
+    (``input_layers``/``output_layers``).
+    """
+    if isinstance(structure, dict) and structure.get("class_name") == "__keras_tensor__":
+        return tensor(structure.get("config", {}).get("keras_history"), where)
+    if leaf_references and isinstance(structure, list) and len(structure) == 3 and isinstance(structure[0], str):
+        return tensor(structure, where)
+    if isinstance(structure, (list, tuple)):
+        return [_resolve_references(item, tensor, where, leaf_references) for item in structure]
+    if isinstance(structure, dict):
+        return {key: _resolve_references(value, tensor, where, leaf_references) for key, value in structure.items()}
+    return structure
 
 
 def _flatten_like(structure, data):

@@ -18,6 +18,8 @@ It gets ``compile``, ``fit``, ``evaluate``, ``predict`` and ``summary``;
 (:mod:`microkeras.models.functional`).
 """
 
+import json
+
 from microkeras.layers.layer import Layer, standardize_shape
 from microkeras.models.trainer import Trainer
 from microkeras.utils.summary import print_summary
@@ -101,6 +103,11 @@ class Model(Trainer, Layer):
     @property
     def output_names(self):
         return ["output_0"]
+
+    def to_json(self, **kwargs):
+        """The model's architecture as a JSON string (no weights); ``kwargs`` go to ``json.dumps``."""
+        return json.dumps({"module": "microkeras.models", "class_name": type(self).__name__,
+                           "config": self.get_config()}, **kwargs)
 
     def summary(self, line_length=None, positions=None, print_fn=None):
         """Print Keras 3's summary table: layer, output shape, parameter count, totals."""

@@ -1,12 +1,10 @@
 """``Sequential``: a plain stack of layers, each feeding the next."""
 
-import inspect
-import json
-
 from microkeras import tracking
 from microkeras.layers.core import InputLayer
 from microkeras.layers.keras_tensor import KerasTensor, Node
-from microkeras.layers.layer import Layer, get_layer_class, standardize_shape
+from microkeras.layers.layer import Layer, standardize_shape
+from microkeras.layers.serialization import deserialize_layer, serialize_layer
 from microkeras.models.model import Model
 from microkeras.saving.object_registration import CustomObjectScope, SafeModeScope
 from microkeras.variables import name_scope
@@ -189,50 +187,7 @@ class Sequential(Model):
         model = cls(name=config.get("name"), trainable=config.get("trainable", True))
         with CustomObjectScope(custom_objects), SafeModeScope(safe_mode):
             for index, entry in enumerate(entries):
-                model.add(_layer_from_entry(entry, f"layers[{index}]", custom_objects))
+                model.add(deserialize_layer(entry, f"layers[{index}]", custom_objects))
         if not model.built and config.get("build_input_shape"):
             model.build(config["build_input_shape"])
         return model
-
-    def to_json(self, **kwargs):
-        """The model's architecture as a JSON string (no weights)."""
-        return json.dumps({"module": "microkeras.models", "class_name": type(self).__name__,
-                           "config": self.get_config()}, **kwargs)
-
-
-def serialize_layer(layer):
-    """A layer as Keras 3's ``{module, class_name, config, build_config}`` dict."""
-    entry = {"module": type(layer).__module__, "class_name": type(layer).__name__,
-             "config": layer.get_config(), "registered_name": None}
-    if layer.built and layer._build_input_shape is not None and not isinstance(layer, InputLayer):
-        entry["build_config"] = {"input_shape": list(layer._build_input_shape)}
-    return entry
-
-
-def _layer_from_entry(entry, where, custom_objects):
-    """The layer a ``{class_name, config}`` entry of a model config describes."""
-    if not isinstance(entry, dict) or not isinstance(entry.get("class_name"), str) \
-            or not isinstance(entry.get("config"), dict):
-        raise ValueError(f"{where} must be a dict with 'class_name' (a string) and 'config' (a dict); "
-                         f"received {type(entry).__name__} {str(entry)[:80]}.")
-    layer_cls = get_layer_class(entry["class_name"], custom_objects, entry.get("registered_name"))
-    try:
-        if "custom_objects" in inspect.signature(layer_cls.from_config).parameters:
-            return layer_cls.from_config(entry["config"], custom_objects=custom_objects)
-        return layer_cls.from_config(entry["config"])
-    except (TypeError, ValueError, KeyError) as error:
-        raise ValueError(f"{where} ({entry['class_name']}): {error}") from error
-
-
-def model_from_json(json_string, custom_objects=None, safe_mode=None):
-    """Rebuild a model (freshly initialized weights) from :meth:`Sequential.to_json`'s output.
-
-    Nothing named in the JSON is imported; see :meth:`Sequential.from_config`.
-    """
-    data = json.loads(json_string)
-    if not isinstance(data, dict) or not isinstance(data.get("config"), dict):
-        raise ValueError("model_from_json: expected a JSON object with 'class_name' and a 'config' object.")
-    if data.get("class_name") != "Sequential":
-        raise ValueError(f"model_from_json: expected a Sequential model; received class "
-                         f"{data.get('class_name')!r}.")
-    return Sequential.from_config(data["config"], custom_objects=custom_objects, safe_mode=safe_mode)

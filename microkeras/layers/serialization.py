@@ -1,0 +1,46 @@
+"""Layers as the entries of a model's config, and back (Keras 3's layout)."""
+
+import inspect
+
+from microkeras.layers.core import InputLayer
+from microkeras.layers.layer import get_layer_class
+from microkeras.saving.object_registration import get_registered_name
+
+
+def serialize_layer(layer):
+    """A layer as Keras 3's ``{module, class_name, config, registered_name, build_config}`` dict."""
+    cls = type(layer)
+    registered = get_registered_name(cls)
+    entry = {"module": cls.__module__, "class_name": cls.__name__, "config": layer.get_config(),
+             "registered_name": registered if registered != cls.__name__ else None}
+    if layer.built and layer._build_input_shape is not None and not isinstance(layer, InputLayer):
+        entry["build_config"] = {"input_shape": _jsonable(layer._build_input_shape)}
+    return entry
+
+
+def deserialize_layer(entry, where, custom_objects=None):
+    """The (unbuilt) layer a ``{class_name, config}`` entry describes; ``where`` names it in errors.
+
+    The class resolves only to ``custom_objects``, registered objects and
+    classes already defined; nothing is imported.
+    """
+    if not isinstance(entry, dict) or not isinstance(entry.get("class_name"), str) \
+            or not isinstance(entry.get("config"), dict):
+        raise ValueError(f"{where} must be a dict with 'class_name' (a string) and 'config' (a dict); "
+                         f"received {type(entry).__name__} {str(entry)[:80]}.")
+    layer_cls = get_layer_class(entry["class_name"], custom_objects, entry.get("registered_name"))
+    try:
+        if "custom_objects" in inspect.signature(layer_cls.from_config).parameters:
+            return layer_cls.from_config(entry["config"], custom_objects=custom_objects)
+        return layer_cls.from_config(entry["config"])
+    except (TypeError, ValueError, KeyError) as error:
+        raise ValueError(f"{where} ({entry['class_name']}): {error}") from error
+
+
+def _jsonable(shape):
+    """A shape, or a structure of shapes, as lists."""
+    if isinstance(shape, dict):
+        return {key: _jsonable(value) for key, value in shape.items()}
+    if isinstance(shape, (list, tuple)) and shape and isinstance(shape[0], (list, tuple, dict)):
+        return [_jsonable(item) for item in shape]
+    return list(shape)
