@@ -16,6 +16,8 @@ from microkeras.ops.math import erf
 from microkeras.ops.nn import (SoftmaxBox, affine, log_softmax_values, relu, sigmoid, softmax,
                                softmax_cross_entropy, softmax_keeping_logits, softmax_values)
 from microkeras.ops.numpy import mean, tanh
+from microkeras.ops.pooling import average_pool, max, max_pool  # noqa: A004 -- keras.ops.max
 
 __all__ = ["SoftmaxBox", "affine", "erf", "log_softmax_values", "mean", "relu", "sigmoid", "softmax",
            "softmax_cross_entropy", "softmax_keeping_logits", "softmax_values", "stop_gradient", "tanh"]
+__all__ += ["average_pool", "max", "max_pool"]
