@@ -270,3 +270,68 @@ def test_an_overridden_train_step_trains_like_keras_default_fit():
     assert type(ours).train_step is GuideTrainStep.train_step
     fit_both(theirs, ours, x, y, metrics=["mae"])
     assert_same_weights(ours, theirs)
+
+
+# --------------------------------------------------------- pooling and reshaping layers
+POOLING_AND_RESHAPING = [  # (class name, constructor arguments, input shape)
+    ("MaxPooling1D", {}, (2, 7, 3)), ("MaxPooling1D", {"pool_size": 3, "strides": 2, "padding": "same"}, (2, 8, 3)),
+    ("MaxPooling2D", {}, (2, 5, 6, 3)),
+    ("MaxPooling2D", {"pool_size": (3, 2), "strides": (2, 1), "padding": "same"}, (2, 5, 6, 3)),
+    ("MaxPooling2D", {"pool_size": 4, "strides": 2, "padding": "same"}, (2, 7, 7, 2)),
+    ("AveragePooling1D", {"pool_size": 3, "padding": "same"}, (2, 7, 3)),
+    ("AveragePooling2D", {"pool_size": (2, 3), "strides": (1, 2)}, (2, 5, 6, 3)),
+    ("AveragePooling2D", {"pool_size": 3, "strides": 2, "padding": "same"}, (2, 6, 7, 2)),
+    ("GlobalAveragePooling1D", {}, (2, 7, 3)), ("GlobalAveragePooling2D", {"keepdims": True}, (2, 5, 6, 3)),
+    ("GlobalMaxPooling1D", {"keepdims": True}, (2, 7, 3)), ("GlobalMaxPooling2D", {}, (2, 5, 6, 3)),
+    ("ZeroPadding1D", {"padding": (1, 2)}, (2, 4, 3)), ("ZeroPadding2D", {"padding": ((1, 0), (2, 3))}, (2, 3, 4, 2)),
+    ("Cropping1D", {"cropping": (2, 1)}, (2, 6, 3)), ("Cropping2D", {"cropping": ((1, 0), (2, 1))}, (2, 4, 5, 2)),
+    ("UpSampling1D", {"size": 3}, (2, 4, 3)), ("UpSampling2D", {"size": (2, 3)}, (2, 3, 4, 2)),
+    ("UpSampling2D", {"size": (3, 2), "interpolation": "bilinear"}, (2, 3, 4, 2)),
+    ("Permute", {"dims": (3, 1, 2)}, (2, 3, 4, 5)), ("RepeatVector", {"n": 3}, (2, 4)),
+]
+
+
+@pytest.mark.parametrize("name, kwargs, input_shape", POOLING_AND_RESHAPING,
+                         ids=[f"{name}-{i}" for i, (name, _, _) in enumerate(POOLING_AND_RESHAPING)])
+def test_pooling_and_reshaping_layers_match_keras(name, kwargs, input_shape):
+    import json
+
+    import autograd
+
+    jax = pytest.importorskip("jax")
+    if keras.backend.backend() != "jax":
+        pytest.skip("the gradient comparison uses jax.grad")
+    # ReLU'd data: zeros tie inside windows, so the routing of max pooling's gradient is compared too.
+    x = numpy.maximum(numpy.random.default_rng(5).normal(size=input_shape), 0).astype("float32")
+    theirs, ours = getattr(keras.layers, name)(**kwargs), getattr(microkeras.layers, name)(**kwargs)
+    their_out = numpy.asarray(theirs(x))
+    numpy.testing.assert_allclose(ours(x), their_out, rtol=1e-6, atol=1e-6)
+    assert ours.compute_output_shape((None,) + input_shape[1:]) == tuple(
+        theirs.compute_output_shape((None,) + input_shape[1:]))
+    # The same config keys and values (Keras's tuples are our JSON lists), names and dtype policies aside.
+    their_config, our_config = theirs.get_config(), ours.get_config()
+    assert sorted(our_config) == sorted(their_config)
+    for key in set(our_config) - {"name", "dtype"}:
+        assert our_config[key] == json.loads(json.dumps(their_config[key])), key
+    probe = numpy.random.default_rng(6).normal(size=their_out.shape).astype("float32")
+    their_grad = jax.grad(lambda v: (theirs(v) * probe).sum())(x)
+    our_grad = autograd.grad(lambda v: anp.sum(ours(v) * probe))(x)
+    numpy.testing.assert_allclose(our_grad, numpy.asarray(their_grad), rtol=1e-6, atol=1e-6)
+
+
+def pooling_stack(k, np_):
+    """Dense -> 4x4x2 maps (ReLU zeros tie inside windows) -> the pooling and reshaping layers -> Dense."""
+    return k.Sequential([k.Input((6,)), k.layers.Dense(32, activation="relu"), k.layers.Reshape((4, 4, 2)),
+                         k.layers.ZeroPadding2D(((1, 0), (0, 1))), k.layers.MaxPooling2D(2, 1),
+                         k.layers.AveragePooling2D(3, 2, padding="same"), k.layers.UpSampling2D((2, 3)),
+                         k.layers.Cropping2D(((0, 1), (1, 1))), k.layers.MaxPooling2D(2, padding="same"),
+                         k.layers.GlobalMaxPooling2D(), k.layers.RepeatVector(2), k.layers.Permute((2, 1)),
+                         k.layers.GlobalAveragePooling1D(), k.layers.Dense(2)])
+
+
+def test_a_model_of_pooling_and_reshaping_layers_trains_like_keras():
+    rng = numpy.random.default_rng(7)
+    x, y = rng.normal(size=(32, 6)).astype("float32"), rng.normal(size=(32, 2)).astype("float32")
+    theirs, ours = build_both(pooling_stack)
+    fit_both(theirs, ours, x, y)
+    assert_same_weights(ours, theirs)
