@@ -11,6 +11,7 @@ in ``tests/test_ops.py``.  The modules follow Keras 3's ``keras.ops``:
 ``math``.
 """
 
+from microkeras.ops.convolution import conv, conv_transpose, depthwise_conv, separable_conv
 from microkeras.ops.core import stop_gradient
 from microkeras.ops.math import erf
 from microkeras.ops.nn import (SoftmaxBox, affine, log_softmax_values, relu, sigmoid, softmax,
@@ -21,3 +22,4 @@ from microkeras.ops.pooling import average_pool, max, max_pool  # noqa: A004 -- 
 __all__ = ["SoftmaxBox", "affine", "erf", "log_softmax_values", "mean", "relu", "sigmoid", "softmax",
            "softmax_cross_entropy", "softmax_keeping_logits", "softmax_values", "stop_gradient", "tanh"]
 __all__ += ["average_pool", "max", "max_pool"]
+__all__ += ["conv", "conv_transpose", "depthwise_conv", "separable_conv"]
