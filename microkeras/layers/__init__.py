@@ -1,5 +1,8 @@
 """Layers: the :class:`Layer` base class and the stock layers."""
 
+from microkeras.layers.convolutional import (Conv1D, Conv2D, Conv2DTranspose, Convolution1D, Convolution2D,
+                                             Convolution2DTranspose, DepthwiseConv2D, SeparableConv2D,
+                                             SeparableConvolution2D)
 from microkeras.layers.core import Activation, Dense, Dropout, Flatten, Input, InputLayer, Lambda, Reshape
 from microkeras.layers.layer import Layer
 from microkeras.layers.pooling import (AveragePooling1D, AveragePooling2D, AvgPool1D, AvgPool2D, GlobalAveragePooling1D,
@@ -19,3 +22,5 @@ __all__ += ["AveragePooling1D", "AveragePooling2D", "AvgPool1D", "AvgPool2D", "G
             "GlobalMaxPooling1D", "GlobalMaxPooling2D", "MaxPool1D", "MaxPool2D", "MaxPooling1D", "MaxPooling2D"]
 __all__ += ["Cropping1D", "Cropping2D", "Permute", "RepeatVector", "UpSampling1D", "UpSampling2D", "ZeroPadding1D",
             "ZeroPadding2D"]
+__all__ += ["Conv1D", "Conv2D", "Conv2DTranspose", "Convolution1D", "Convolution2D", "Convolution2DTranspose",
+            "DepthwiseConv2D", "SeparableConv2D", "SeparableConvolution2D"]
