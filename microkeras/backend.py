@@ -5,7 +5,7 @@ numpy with autograd.
 """
 
 from microkeras.config import epsilon, floatx, set_random_seed
-from microkeras.layers.layer import clear_session
+from microkeras.utils.naming import clear_session
 
 
 def backend():

@@ -14,7 +14,6 @@ never differentiated and are prepared with plain ``numpy``.
 
 import difflib
 import math
-import re
 import warnings
 
 import autograd.numpy as np
@@ -23,6 +22,7 @@ from autograd.tracer import isbox
 
 from microkeras import activations, ops
 from microkeras.config import epsilon, floatx
+from microkeras.utils.naming import to_snake_case
 
 # --------------------------------------------------------------------------
 # Shapes and dtypes shared by every loss
@@ -373,10 +373,6 @@ def reduce_weighted_values(values, sample_weight=None, reduction="sum_over_batch
 # --------------------------------------------------------------------------
 
 
-def _snake_case(name):
-    return re.sub(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])", "_", name).lower()
-
-
 class Loss:
     """Base class of loss objects: subclass and write ``call(y_true, y_pred)``.
 
@@ -385,7 +381,7 @@ class Loss:
     """
 
     def __init__(self, name=None, reduction="sum_over_batch_size", dtype=None):
-        self.name = name or _snake_case(type(self).__name__)
+        self.name = name or to_snake_case(type(self).__name__)
         self.reduction = standardize_reduction(reduction)
         self.dtype = dtype or floatx()
 

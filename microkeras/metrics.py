@@ -19,12 +19,12 @@ Contents, in order:
 """
 
 import functools
-import re
 
 import numpy
 from autograd.tracer import getval, isbox
 
 from microkeras.config import epsilon, floatx
+from microkeras.utils.naming import to_snake_case
 
 # Keras's stand-in for "minus infinity" when top_k hides a prediction.
 _NEG_INF = -1e10
@@ -74,11 +74,6 @@ def _safe_divide(a, b):
 
 def _is_int_at_least(value, low):
     return isinstance(value, (int, numpy.integer)) and not isinstance(value, bool) and value >= low
-
-
-def _snake_case(name):
-    name = re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2", name)
-    return re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", name).lower()
 
 
 # ------------------------------------------------- per-sample functions
@@ -194,7 +189,7 @@ class Metric:
     def __init__(self, name=None, dtype=None):
         if name is not None and not isinstance(name, str):
             raise TypeError(f"Metric `name` must be a string; received {name!r}.")
-        self.name = name if name is not None else _snake_case(type(self).__name__)
+        self.name = name if name is not None else to_snake_case(type(self).__name__)
         self.dtype = dtype or floatx()
 
     def update_state(self, *args, **kwargs):
@@ -842,7 +837,7 @@ def get(identifier):
     if isinstance(identifier, type) and issubclass(identifier, Metric):
         return identifier()
     if callable(identifier):
-        name = getattr(identifier, "__name__", None) or _snake_case(type(identifier).__name__)
+        name = getattr(identifier, "__name__", None) or to_snake_case(type(identifier).__name__)
         return MeanMetricWrapper(identifier, name=name)
     raise TypeError(
         f"Could not interpret an entry of `metrics`: {identifier!r} "

@@ -19,10 +19,8 @@ the values being differentiated.  ``self.add_loss`` and
 ``self.<weight>.assign`` inside ``call`` are recorded by that scope too.
 """
 
-import collections
 import inspect
 import math
-import re
 
 import numpy
 from autograd.tracer import isbox
@@ -33,31 +31,13 @@ from microkeras.call_scope import CallScope, current_scope, noted_losses
 from microkeras.layers.keras_tensor import KerasTensor, Node, flatten, is_shape, is_symbolic, map_structure
 from microkeras.saving.object_registration import get_registered_object
 from microkeras.variables import Variable, VariableBox, name_scope
+from microkeras.utils.naming import to_snake_case, unique_name
 
 _FLOAT32 = numpy.dtype(numpy.float32)
 _LAYER_CLASSES = {}
-_name_counts = collections.Counter()
 # Bookkeeping attributes the tracking walk must not look into.
 _UNTRACKED = frozenset({"_trainable_variables", "_non_trainable_variables", "_losses", "_cache",
                         "_constructor_arguments", "_shape_chain", "_inbound_nodes", "_graph"})
-
-
-def snake_case(name):
-    """``'BatchNormalization'`` -> ``'batch_normalization'``."""
-    name = re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2", name)
-    return re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", name).lower()
-
-
-def unique_name(base):
-    """Keras-style unique names: ``dense``, ``dense_1``, ``dense_2``, ..."""
-    count = _name_counts[base]
-    _name_counts[base] += 1
-    return base if count == 0 else f"{base}_{count}"
-
-
-def clear_session():
-    """Reset the automatic layer and model names (Keras: ``keras.backend.clear_session``)."""
-    _name_counts.clear()
 
 
 def get_layer_class(class_name, custom_objects=None, registered_name=None):
@@ -148,7 +128,7 @@ class Layer:
             raise ValueError(f"`dtype` must be 'float32' (microkeras computes in float32); received {dtype!r}.")
         if name is not None and not isinstance(name, str):
             raise TypeError(f"`name` must be a string; received {name!r}.")
-        self.name = name if name is not None else unique_name(snake_case(type(self).__name__))
+        self.name = name if name is not None else unique_name(to_snake_case(type(self).__name__))
         self._trainable = bool(trainable)
         self.activity_regularizer = regularizers.get(activity_regularizer)
         self.built = False

@@ -19,6 +19,7 @@ import numpy
 
 from microkeras import config
 from microkeras.utils.argument_checks import check_int
+from microkeras.utils.data_utils import unpack_x_y_sample_weight  # noqa: F401  (the trainer's steps use it)
 from microkeras.utils.sequence import Sequence
 
 # ---------------------------------------------------------------------- checks
@@ -138,21 +139,6 @@ def unpack_batch(batch, argument):
         return tuple(batch) + (None,) * (3 - len(batch))
     shape = f"a tuple of length {len(batch)}" if isinstance(batch, tuple) else f"a {type(batch).__name__}"
     raise ValueError(f"{argument} must yield tuples (x,), (x, y) or (x, y, sample_weight); it yielded {shape}.")
-
-
-def unpack_x_y_sample_weight(data):
-    """``(x, y, sample_weight)`` from the ``data`` a step receives (Keras's ``unpack_x_y_sample_weight``).
-
-    A tuple of one to three entries is padded with None; anything else is ``x``.
-    """
-    if isinstance(data, list):
-        data = tuple(data)
-    if not isinstance(data, tuple):
-        return data, None, None
-    if not 1 <= len(data) <= 3:
-        raise ValueError(f"Data must be (x,), (x, y) or (x, y, sample_weight); received a tuple of "
-                         f"{len(data)} entries.")
-    return data + (None,) * (3 - len(data))
 
 
 def train_validation_split(arrays, validation_split):
