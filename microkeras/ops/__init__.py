@@ -16,6 +16,7 @@ from microkeras.ops.core import stop_gradient
 from microkeras.ops.math import erf
 from microkeras.ops.nn import (SoftmaxBox, affine, log_softmax_values, relu, sigmoid, softmax,
                                softmax_cross_entropy, softmax_keeping_logits, softmax_values)
+from microkeras.ops.normalization import moments_values, standardize
 from microkeras.ops.numpy import mean, tanh
 from microkeras.ops.pooling import average_pool, max, max_pool  # noqa: A004 -- keras.ops.max
 
@@ -23,3 +24,4 @@ __all__ = ["SoftmaxBox", "affine", "erf", "log_softmax_values", "mean", "relu", 
            "softmax_cross_entropy", "softmax_keeping_logits", "softmax_values", "stop_gradient", "tanh"]
 __all__ += ["average_pool", "max", "max_pool"]
 __all__ += ["conv", "conv_transpose", "depthwise_conv", "separable_conv"]
+__all__ += ["moments_values", "standardize"]
