@@ -13,8 +13,12 @@ from microkeras.layers.reshaping import (Cropping1D, Cropping2D, Permute, Repeat
                                          ZeroPadding1D, ZeroPadding2D)
 from microkeras.layers.merging import (Add, Average, Concatenate, Dot, Maximum, Minimum, Multiply, Subtract, add,
                                        average, concatenate, dot, maximum, minimum, multiply, subtract)
+from microkeras.layers.activations import ELU, LeakyReLU, PReLU, ReLU, Softmax
 from microkeras.layers.normalization import (BatchNormalization, GroupNormalization, LayerNormalization,
                                              UnitNormalization)
+from microkeras.layers.preprocessing import Normalization, Rescaling
+from microkeras.layers.regularization import (ActivityRegularization, GaussianDropout, GaussianNoise,
+                                              SpatialDropout1D, SpatialDropout2D)
 
 __all__ = ["Activation", "Dense", "Dropout", "Flatten", "Input", "InputLayer", "Lambda", "Layer", "Reshape"]
 __all__ += ["Add", "Average", "Concatenate", "Dot", "Maximum", "Minimum", "Multiply", "Subtract", "add", "average",
@@ -26,4 +30,6 @@ __all__ += ["Cropping1D", "Cropping2D", "Permute", "RepeatVector", "UpSampling1D
             "ZeroPadding2D"]
 __all__ += ["Conv1D", "Conv2D", "Conv2DTranspose", "Convolution1D", "Convolution2D", "Convolution2DTranspose",
             "DepthwiseConv2D", "SeparableConv2D", "SeparableConvolution2D"]
-__all__ += ["BatchNormalization", "GroupNormalization", "LayerNormalization", "UnitNormalization"]
+__all__ += ["ActivityRegularization", "BatchNormalization", "ELU", "GaussianDropout", "GaussianNoise",
+            "GroupNormalization", "LayerNormalization", "LeakyReLU", "Normalization", "PReLU", "ReLU", "Rescaling",
+            "Softmax", "SpatialDropout1D", "SpatialDropout2D", "UnitNormalization"]
