@@ -335,3 +335,130 @@ def test_a_model_of_pooling_and_reshaping_layers_trains_like_keras():
     theirs, ours = build_both(pooling_stack)
     fit_both(theirs, ours, x, y)
     assert_same_weights(ours, theirs)
+
+
+# ------------------------------------- normalization, regularization, preprocessing and activation layers
+ELEMENTWISE_AND_NORMALIZATION = [  # (class name, constructor arguments, input shape)
+    ("BatchNormalization", {}, (6, 4)), ("BatchNormalization", {"axis": 1, "momentum": 0.9, "epsilon": 0.01},
+                                         (4, 3, 5)),
+    ("BatchNormalization", {"center": False}, (4, 2, 2, 3)),
+    ("LayerNormalization", {}, (3, 6)), ("LayerNormalization", {"axis": [1, 2], "scale": False}, (3, 4, 5)),
+    ("GroupNormalization", {"groups": 2}, (3, 4, 6)), ("GroupNormalization", {"groups": -1, "axis": 1}, (3, 4, 5)),
+    ("UnitNormalization", {}, (3, 5)), ("UnitNormalization", {"axis": [1, 2]}, (3, 4, 5)),
+    ("Rescaling", {"scale": 0.5, "offset": -1.0}, (3, 4)),
+    ("Normalization", {"mean": [1.0, -2.0, 0.5], "variance": [4.0, 0.25, 1.0]}, (4, 3)),
+    ("Normalization", {"axis": None, "mean": 2.0, "variance": 9.0, "invert": True}, (4, 3)),
+    ("ActivityRegularization", {"l1": 0.1, "l2": 0.2}, (4, 3)),
+    ("ReLU", {}, (3, 5)), ("ReLU", {"max_value": 1.0, "negative_slope": 0.1, "threshold": 0.3}, (3, 5)),
+    ("LeakyReLU", {}, (3, 5)), ("PReLU", {"shared_axes": [1]}, (3, 4, 5)), ("ELU", {"alpha": 0.5}, (3, 5)),
+    ("Softmax", {}, (3, 5)), ("Softmax", {"axis": 1}, (3, 4, 5)), ("Softmax", {"axis": [1, 2]}, (3, 4, 5)),
+    ("GaussianNoise", {"stddev": 0.3}, (3, 5)), ("GaussianDropout", {"rate": 0.3}, (3, 5)),
+    ("SpatialDropout1D", {"rate": 0.3}, (3, 4, 5)), ("SpatialDropout2D", {"rate": 0.3}, (3, 4, 4, 5)),
+]
+NOISE = {"GaussianNoise", "GaussianDropout", "SpatialDropout1D", "SpatialDropout2D"}
+
+
+@pytest.mark.parametrize("name, kwargs, input_shape", ELEMENTWISE_AND_NORMALIZATION,
+                         ids=[f"{name}-{i}" for i, (name, _, _) in enumerate(ELEMENTWISE_AND_NORMALIZATION)])
+def test_normalization_regularization_preprocessing_and_activation_layers_match_keras(name, kwargs, input_shape):
+    jax = pytest.importorskip("jax")
+    import autograd
+
+    if keras.backend.backend() != "jax":
+        pytest.skip("the gradient comparison uses jax.grad")
+    rng = numpy.random.default_rng(10)
+    x = (rng.normal(size=input_shape) * 2 + 0.5).astype("float32")
+    theirs, ours = getattr(keras.layers, name)(**kwargs), getattr(microkeras.layers, name)(**kwargs)
+    theirs(x)
+    ours(x)
+    assert [(w.name, w.shape) for w in ours.weights] == [(w.name, tuple(w.shape)) for w in theirs.weights]
+    assert len(ours.trainable_weights) == len(theirs.trainable_weights)
+    # Weights away from their initial values (variances positive), the same for both.
+    weights = [rng.uniform(0.5, 2.0, size=w.shape).astype("float32") for w in theirs.weights]
+    theirs.set_weights(weights)
+    ours.set_weights(weights)
+    for training in (False, True):
+        if training and name in NOISE:
+            continue  # different random streams; both are the identity at inference
+        their_out = numpy.asarray(theirs(x, training=training))
+        numpy.testing.assert_allclose(ours(x, training=training), their_out, rtol=1e-5, atol=1e-5)
+        # The gradient with respect to the input (through the batch statistics while training).
+        probe = rng.normal(size=their_out.shape).astype("float32")
+        their_values = ([v.value for v in theirs.trainable_variables], [v.value for v in theirs.non_trainable_variables])
+        our_values = ([w.numpy() for w in ours.trainable_weights], [w.numpy() for w in ours.non_trainable_weights])
+        flag = {"training": training} if theirs._call_has_training_arg else {}
+        their_grad = jax.grad(lambda v: (theirs.stateless_call(*their_values, v, **flag)[0] * probe).sum())(x)
+        our_grad = autograd.grad(lambda v: anp.sum(ours.stateless_call(*our_values, v, **flag)[0] * probe))(x)
+        numpy.testing.assert_allclose(our_grad, numpy.asarray(their_grad), rtol=1e-4, atol=1e-5)
+    # BatchNormalization's call with training=True updated its moving statistics, in both.
+    for mine, keras_weight in zip(ours.get_weights(), theirs.get_weights()):
+        numpy.testing.assert_allclose(mine, keras_weight, rtol=1e-6, atol=1e-7)
+    if name == "ActivityRegularization":
+        numpy.testing.assert_allclose(ours.losses[0], numpy.asarray(theirs.losses[0]), rtol=1e-6)
+    # The same config keys; Keras 3.15's ELU leaves its alpha out (a reloaded Keras ELU has alpha=1).
+    their_keys = set(theirs.get_config()) | ({"alpha"} if name == "ELU" else set())
+    assert set(ours.get_config()) == their_keys
+
+
+def test_normalization_adapt_matches_keras():
+    features = numpy.random.default_rng(11).normal(3.0, 2.0, size=(40, 3, 2)).astype("float32")
+    for axis in (-1, (1, 2), None):
+        theirs, ours = keras.layers.Normalization(axis=axis), microkeras.layers.Normalization(axis=axis)
+        theirs.adapt(features)
+        ours.adapt(features)
+        assert [(w.name, w.shape) for w in ours.weights] == [(w.name, tuple(w.shape)) for w in theirs.weights]
+        for mine, keras_weight in zip(ours.get_weights(), theirs.get_weights()):
+            numpy.testing.assert_allclose(mine, keras_weight, rtol=1e-5, atol=1e-6)
+        numpy.testing.assert_allclose(ours(features), numpy.asarray(theirs(features)), rtol=1e-5, atol=1e-5)
+
+
+def batch_normalized_model(k, np_, frozen=False):
+    # No bias before a BatchNormalization: its gradient is zero up to rounding, which Adam would amplify.
+    return k.Sequential([k.Input((4,)), k.layers.Dense(6, use_bias=False), k.layers.BatchNormalization(momentum=0.8),
+                         k.layers.Dense(5, activation="tanh"),
+                         k.layers.BatchNormalization(axis=-1, center=False, trainable=not frozen),
+                         k.layers.Dense(2)])
+
+
+@pytest.mark.parametrize("frozen", [False, True], ids=["trainable", "frozen"])
+def test_a_model_with_batch_normalization_trains_and_predicts_like_keras(frozen):
+    x, y = regression_data()
+    theirs, ours = build_both(lambda k, np_: batch_normalized_model(k, np_, frozen))
+    weights = [numpy.abs(w) + 0.5 if "moving_variance" in v.path else w
+               for w, v in zip(theirs.get_weights(), theirs.weights)]
+    theirs.set_weights(weights)
+    ours.set_weights(weights)
+    frozen_start = ours.layers[3].get_weights()
+    fit_both(theirs, ours, x, y)
+    assert [w.path for w in ours.weights] == [w.path for w in theirs.weights]
+    # Dividing by a batch's standard deviation amplifies float32 rounding: after 12 steps the weights agree
+    # to about 1e-6 in absolute terms, also where they are small.
+    for mine, keras_weight in zip(ours.get_weights(), theirs.get_weights()):
+        numpy.testing.assert_allclose(mine, keras_weight, rtol=1e-5, atol=5e-6)
+    numpy.testing.assert_allclose(ours.predict(x, verbose=0), theirs.predict(x, verbose=0), rtol=1e-5, atol=2e-5)
+    if frozen:  # Keras 3 runs a frozen BatchNormalization in inference mode inside fit: nothing of it moved
+        for before, after in zip(frozen_start, ours.layers[3].get_weights()):
+            numpy.testing.assert_array_equal(after, before)
+
+
+def normalization_and_activation_stack(k, np_):
+    """The stock normalization, activation and preprocessing layers in one model (and noise of stddev 0)."""
+    return k.Sequential([
+        k.Input((6,)), k.layers.Rescaling(0.5, offset=0.1),
+        k.layers.Normalization(mean=[0.0, 1.0, 0.0, 1.0, 0.0, 1.0], variance=[1.0, 2.0, 1.0, 2.0, 1.0, 2.0]),
+        k.layers.Dense(12), k.layers.Reshape((3, 4)), k.layers.GroupNormalization(groups=2),
+        k.layers.PReLU(shared_axes=[1]), k.layers.LayerNormalization(axis=[1, 2]), k.layers.LeakyReLU(),
+        k.layers.GaussianNoise(0.0), k.layers.UnitNormalization(),
+        k.layers.ELU(alpha=0.7), k.layers.Flatten(), k.layers.Dense(4),
+        k.layers.ActivityRegularization(l1=0.01, l2=0.01), k.layers.ReLU(max_value=2.0, negative_slope=0.1),
+        k.layers.Dense(2), k.layers.Softmax()])
+
+
+def test_a_model_of_normalization_and_activation_layers_trains_like_keras():
+    rng = numpy.random.default_rng(12)
+    x, y = rng.normal(size=(32, 6)).astype("float32"), numpy.eye(2, dtype="float32")[rng.integers(0, 2, 32)]
+    theirs, ours = build_both(normalization_and_activation_stack)
+    for model, k in ((theirs, keras), (ours, microkeras)):
+        model.layers[-4].set_weights([w * 0.5 for w in model.layers[-4].get_weights()])
+    fit_both(theirs, ours, x, y)
+    assert_same_weights(ours, theirs)
