@@ -462,3 +462,64 @@ def test_a_model_of_normalization_and_activation_layers_trains_like_keras():
         model.layers[-4].set_weights([w * 0.5 for w in model.layers[-4].get_weights()])
     fit_both(theirs, ours, x, y)
     assert_same_weights(ours, theirs)
+
+
+# ------------------------------------------------------------------ convolution layers
+CONVOLUTIONS = [  # (class name, constructor arguments, input shape)
+    ("Conv1D", {"filters": 4, "kernel_size": 3}, (2, 9, 3)),
+    ("Conv1D", {"filters": 4, "kernel_size": 4, "strides": 2, "padding": "same", "groups": 2}, (2, 9, 4)),
+    ("Conv1D", {"filters": 3, "kernel_size": 3, "padding": "causal", "dilation_rate": 2}, (2, 9, 2)),
+    ("Conv2D", {"filters": 4, "kernel_size": 3, "activation": "relu"}, (2, 6, 7, 3)),
+    ("Conv2D", {"filters": 4, "kernel_size": (4, 3), "strides": 2, "padding": "same"}, (2, 7, 8, 3)),
+    ("Conv2D", {"filters": 6, "kernel_size": 3, "dilation_rate": (2, 1), "groups": 3, "use_bias": False},
+     (2, 7, 6, 3)),
+    ("Conv2D", {"filters": 3, "kernel_size": 2, "data_format": "channels_first"}, (2, 2, 5, 6)),
+    ("Conv2DTranspose", {"filters": 3, "kernel_size": 3, "strides": 2}, (2, 3, 4, 2)),
+    ("Conv2DTranspose", {"filters": 2, "kernel_size": 4, "strides": 2, "padding": "same"}, (2, 3, 4, 3)),
+    ("Conv2DTranspose", {"filters": 2, "kernel_size": (3, 4), "strides": (3, 2), "padding": "same",
+                         "output_padding": (1, 1)}, (2, 3, 3, 2)),
+    ("Conv2DTranspose", {"filters": 2, "kernel_size": 3, "dilation_rate": 2, "output_padding": 0}, (2, 3, 4, 2)),
+    ("DepthwiseConv2D", {"kernel_size": 3, "depth_multiplier": 2}, (2, 6, 5, 3)),
+    ("DepthwiseConv2D", {"kernel_size": (2, 3), "strides": 2, "padding": "same"}, (2, 7, 6, 2)),
+    ("SeparableConv2D", {"filters": 4, "kernel_size": 3, "depth_multiplier": 2, "padding": "same"}, (2, 6, 5, 3)),
+    ("SeparableConv2D", {"filters": 2, "kernel_size": 2, "dilation_rate": 2}, (2, 6, 6, 2)),
+]
+
+
+@pytest.mark.parametrize("name, kwargs, input_shape", CONVOLUTIONS,
+                         ids=[f"{name}-{i}" for i, (name, _, _) in enumerate(CONVOLUTIONS)])
+def test_convolution_layers_match_keras_for_its_weights(name, kwargs, input_shape):
+    import json
+
+    x = numpy.random.default_rng(8).normal(size=input_shape).astype("float32")
+    theirs, ours = getattr(keras.layers, name)(**kwargs), getattr(microkeras.layers, name)(**kwargs)
+    their_out = numpy.asarray(theirs(x))
+    ours(x)
+    assert [(w.name, w.shape) for w in ours.weights] == [(w.name, tuple(w.shape)) for w in theirs.weights]
+    ours.set_weights(theirs.get_weights())
+    numpy.testing.assert_allclose(ours(x), their_out, rtol=1e-5, atol=1e-5)
+    assert ours.compute_output_shape((None,) + input_shape[1:]) == tuple(
+        theirs.compute_output_shape((None,) + input_shape[1:]))
+    their_config, our_config = theirs.get_config(), ours.get_config()
+    assert sorted(our_config) == sorted(their_config)
+    for key in set(our_config) - {"name", "dtype", "kernel_initializer", "depthwise_initializer",
+                                  "pointwise_initializer", "bias_initializer"}:
+        assert our_config[key] == json.loads(json.dumps(their_config[key])), key
+
+
+def convolution_stack(k, np_):
+    """Every convolution layer in one model: 8x8x2 images -> 2 outputs."""
+    return k.Sequential([k.Input((8, 8, 2)), k.layers.Conv2D(4, 3, padding="same", activation="tanh"),
+                         k.layers.DepthwiseConv2D(3, strides=2, depth_multiplier=2, activation="tanh"),
+                         k.layers.SeparableConv2D(4, 2, padding="same", activation="tanh"),
+                         k.layers.Conv2DTranspose(3, 3, strides=2, padding="same", activation="tanh"),
+                         k.layers.Reshape((12, 9)), k.layers.Conv1D(2, 3, padding="causal", dilation_rate=2),
+                         k.layers.Flatten(), k.layers.Dense(2)])
+
+
+def test_a_model_of_convolution_layers_trains_like_keras():
+    rng = numpy.random.default_rng(9)
+    x, y = rng.normal(size=(32, 8, 8, 2)).astype("float32"), rng.normal(size=(32, 2)).astype("float32")
+    theirs, ours = build_both(convolution_stack)
+    fit_both(theirs, ours, x, y)
+    assert_same_weights(ours, theirs)  # paths included: conv2d/kernel, depthwise_conv2d/kernel, ...
