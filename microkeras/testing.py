@@ -279,7 +279,7 @@ def call_with_weights(layer, weights, *args, **kwargs):
 
 def numeric_gradient(f, x, eps=1e-6):
     """Central-difference gradient of scalar ``f`` at float64 array ``x``."""
-    x = numpy.array(x, dtype=numpy.float64)
+    x = numpy.array(x, dtype=numpy.float64, order="C")  # C order: the flat view below must alias x
     grad = numpy.zeros_like(x)
     flat, gflat = x.reshape(-1), grad.reshape(-1)
     for i in range(flat.size):

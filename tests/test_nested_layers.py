@@ -265,3 +265,27 @@ def test_summary_of_a_subclassed_model_lists_its_layers_with_their_shapes():
     assert [layer.name for layer in model.layers] == ["hidden", model.drop.name, "out"]
     assert any("hidden (Dense)" in line and "(None, 8)" in line and "40" in line for line in lines)
     assert " Total params: 58 (232.00 B)" in lines
+
+
+class Scaled(Dense):
+    """A subclass whose build extends its parent's through super().build."""
+
+    def build(self, input_shape):
+        super().build(input_shape)
+        self.scale = self.add_weight(shape=(), initializer="ones", name="scale")
+
+    def call(self, x):
+        return super().call(x) * self.scale
+
+
+@pytest.mark.parametrize("make", [lambda: Dense(3), lambda: Scaled(3), Holder], ids=["Dense", "super-build", "sublayers"])
+def test_calling_build_directly_leaves_the_layer_built_as_in_keras(make):
+    # Keras 3 wraps build: afterwards `built` is True, weights are named under the layer, and the
+    # first call uses them instead of building again (sublayers made in build still build on it).
+    layer = make()
+    layer.build((None, 4))
+    assert layer.built
+    before = [id(w) for w in layer.weights]
+    assert all(w.path.startswith(layer.name + "/") for w in layer.weights)
+    out = layer(numpy.ones((2, 4), "float32"))
+    assert out.shape[0] == 2 and set(before) <= {id(w) for w in layer.weights}

@@ -8,7 +8,7 @@ import numpy
 import pytest
 
 from microkeras import ops
-from microkeras.testing import assert_float32_backward, check_gradient
+from microkeras.testing import assert_float32_backward, check_gradient, numeric_gradient
 
 
 def keras_categorical_crossentropy(targets, logits):
@@ -126,3 +126,10 @@ def test_softmax_primitive_gradient_and_float32(axis):
     x32 = x.astype(numpy.float32)
     probe = numpy.random.default_rng(7).normal(size=x.shape).astype(numpy.float32)
     assert_float32_backward(lambda v: anp.sum(ops.softmax(v, axis) * probe), x32)
+
+
+def test_numeric_gradient_perturbs_arrays_of_any_memory_layout():
+    # A transposed (Fortran-ordered) array: the finite differences must still reach f.
+    x = numpy.arange(6, dtype=numpy.float64).reshape(2, 3).T
+    weights = numpy.arange(1.0, 7.0).reshape(3, 2)
+    numpy.testing.assert_allclose(numeric_gradient(lambda v: (v * weights).sum(), x), weights, rtol=1e-6)

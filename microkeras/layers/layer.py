@@ -19,6 +19,7 @@ the values being differentiated.  ``self.add_loss`` and
 ``self.<weight>.assign`` inside ``call`` are recorded by that scope too.
 """
 
+import functools
 import inspect
 import math
 
@@ -108,6 +109,8 @@ class Layer:
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
         _LAYER_CLASSES[cls.__name__] = cls
+        if "build" in cls.__dict__:
+            cls.build = _building(cls.__dict__["build"])
         cls._training_signature = _training_signature(cls.call)
 
     def __new__(cls, *args, **kwargs):
@@ -426,12 +429,7 @@ class Layer:
         return self._inbound_nodes[0]
 
     def _build_for(self, input_shape):
-        input_shape = standardize_shapes(input_shape, "input_shape")
-        with name_scope(self.name, caller=self):
-            self.build(input_shape)
-        self.built = True
-        self._build_input_shape = input_shape
-        self._check_weights_reachable()
+        self.build(standardize_shapes(input_shape, "input_shape"))
 
     def _check_weights_reachable(self):
         """Fail at build time, not mid-training, if ``call`` could not read a weight."""
@@ -586,6 +584,32 @@ def _training_signature(call):
 
 
 Layer._training_signature = _training_signature(Layer.call)
+
+
+def _building(build):
+    """Wrap a ``build`` method so that calling it, directly or from a first call, leaves the layer
+    built as in Keras 3: weights named under the layer's scope, ``built`` set, the input shape
+    recorded and every weight checked to be reachable from ``call``."""
+    @functools.wraps(build)
+    def wrapper(self, *args, **kwargs):
+        if self.__dict__.get("_building"):  # super().build(...) inside a build: the outer call finishes
+            return build(self, *args, **kwargs)
+        self.__dict__["_building"] = True
+        try:
+            with name_scope(self.name, caller=self):
+                result = build(self, *args, **kwargs)
+        finally:
+            del self.__dict__["_building"]
+        input_shape = args[0] if args else kwargs.get("input_shape")
+        if self._build_input_shape is None and input_shape is not None:
+            self._build_input_shape = standardize_shapes(input_shape, "input_shape")
+        self.built = True
+        self._check_weights_reachable()
+        return result
+    return wrapper
+
+
+Layer.build = _building(Layer.build)
 
 
 def _owner(cls, attribute):
