@@ -20,7 +20,7 @@ from benchmarks.handwritten import HandwrittenMLP
 from benchmarks.timing import alternate, summarize
 from microkeras import callbacks, optimizers
 from microkeras.datasets import digits
-from microkeras.layers import Dense, Input
+from microkeras.layers import Conv2D, Dense, Flatten, Input, MaxPooling2D
 from microkeras.models import Sequential
 from microkeras.utils import set_random_seed, to_categorical
 
@@ -50,6 +50,15 @@ def mlp(sizes):
     return model
 
 
+def cnn(input_shape=(28, 28, 1), classes=10):
+    """The microkeras model matching ``HandwrittenCNN()``, compiled with Adam(1e-3)."""
+    model = Sequential([Input(input_shape), Conv2D(32, 3, activation="relu"), MaxPooling2D(),
+                        Conv2D(64, 3, activation="relu"), MaxPooling2D(), Flatten(),
+                        Dense(classes, activation="softmax")])
+    model.compile(optimizers.Adam(1e-3), "categorical_crossentropy")
+    return model
+
+
 def hand_epoch(net, x, y, batch_size, rng):
     """One shuffled epoch of the hand-written baseline."""
     order = rng.permutation(len(x))
@@ -70,6 +79,12 @@ def mnist_shaped(n):
     x = rng.random((n, 784), dtype=numpy.float32)
     teacher = rng.normal(size=(784, 10)).astype(numpy.float32)
     return x, to_categorical(((x - 0.5) @ teacher).argmax(1), 10)
+
+
+def mnist_images(n):
+    """:func:`mnist_shaped` as ``(n, 28, 28, 1)`` images."""
+    x, y = mnist_shaped(n)
+    return x.reshape(n, 28, 28, 1), y
 
 
 def w1_fit_epoch(quick, with_peers):
