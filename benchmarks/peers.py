@@ -3,6 +3,8 @@
 Every function returns ``{name: callable}`` entries for :func:`benchmarks.timing.alternate`
 (empty when the package is missing).  The models match the workloads: the same
 layer sizes, ReLU, softmax cross-entropy, Adam(1e-3, epsilon 1e-7), float32.
+W5's CNN runs channels first in PyTorch (its native layout; the images are
+transposed once, outside the timing).
 """
 
 import importlib
@@ -47,6 +49,17 @@ def _torch_mlp(sizes):
     return model, torch.optim.Adam(model.parameters(), lr=1e-3, eps=1e-7)
 
 
+def _torch_cnn(input_shape, classes):
+    import torch
+
+    nn = torch.nn
+    height, width, channels = input_shape
+    features = ((height - 2) // 2 - 2) // 2 * (((width - 2) // 2 - 2) // 2) * 64
+    model = nn.Sequential(nn.Conv2d(channels, 32, 3), nn.ReLU(), nn.MaxPool2d(2), nn.Conv2d(32, 64, 3), nn.ReLU(),
+                          nn.MaxPool2d(2), nn.Flatten(), nn.Linear(features, classes))
+    return model, torch.optim.Adam(model.parameters(), lr=1e-3, eps=1e-7)
+
+
 def _torch_epochs(model, optimizer, x, y, batch_size, epochs):
     import torch
 
@@ -86,6 +99,17 @@ def _keras_mlp(sizes):
     model = keras.Sequential([keras.Input((sizes[0],))]
                              + [keras.layers.Dense(u, activation="relu") for u in sizes[1:-1]]
                              + [keras.layers.Dense(sizes[-1], activation="softmax")])
+    model.compile(keras.optimizers.Adam(1e-3), "categorical_crossentropy")
+    return model
+
+
+def _keras_cnn(input_shape, classes=10):
+    import keras
+
+    layers = keras.layers
+    model = keras.Sequential([keras.Input(input_shape), layers.Conv2D(32, 3, activation="relu"), layers.MaxPooling2D(),
+                              layers.Conv2D(64, 3, activation="relu"), layers.MaxPooling2D(), layers.Flatten(),
+                              layers.Dense(classes, activation="softmax")])
     model.compile(keras.optimizers.Adam(1e-3), "categorical_crossentropy")
     return model
 
@@ -145,6 +169,45 @@ def w3_candidates(x, sizes, batch_size):
         out["scikit-learn MLPClassifier"] = _whole(lambda: mlp.predict_proba(x))
     if _installed("keras"):
         keras_model = _keras_mlp(sizes)
+        keras_model.predict(x[:batch_size], verbose=0)
+        out["Keras 3 (" + __import__("keras").backend.backend() + ")"] = \
+            _whole(lambda: keras_model.predict(x, batch_size=batch_size, verbose=0))
+    return out
+
+
+def w5_candidates(x, y, batch_size):
+    """W5's CNN: one training epoch on images ``x`` of shape (n, height, width, channels)."""
+    out = {}
+    if _installed("torch"):
+        model, optimizer = _torch_cnn(x.shape[1:], y.shape[1])
+        images = numpy.ascontiguousarray(x.transpose(0, 3, 1, 2))
+        _torch_epochs(model, optimizer, images[:1024], y[:1024], batch_size, 1)
+        out["PyTorch (eager)"] = lambda: _torch_epochs(model, optimizer, images, y, batch_size, 1)
+    if _installed("keras"):
+        keras_model = _keras_cnn(x.shape[1:], y.shape[1])
+        _keras_epochs(keras_model, x[:1024], y[:1024], batch_size, 1)
+        out["Keras 3 (" + __import__("keras").backend.backend() + ")"] = \
+            lambda: _keras_epochs(keras_model, x, y, batch_size, 1)
+    return out
+
+
+def w5p_candidates(x, batch_size, classes=10):
+    """W5's CNN: predict on images ``x``."""
+    out = {}
+    if _installed("torch"):
+        import torch
+
+        model, _ = _torch_cnn(x.shape[1:], classes)
+        images = torch.from_numpy(numpy.ascontiguousarray(x.transpose(0, 3, 1, 2)))
+
+        def torch_predict():
+            with torch.no_grad():
+                for s in range(0, len(images), batch_size):
+                    torch.softmax(model(images[s:s + batch_size]), dim=1)
+
+        out["PyTorch (eager)"] = torch_predict
+    if _installed("keras"):
+        keras_model = _keras_cnn(x.shape[1:], classes)
         keras_model.predict(x[:batch_size], verbose=0)
         out["Keras 3 (" + __import__("keras").backend.backend() + ")"] = \
             _whole(lambda: keras_model.predict(x, batch_size=batch_size, verbose=0))

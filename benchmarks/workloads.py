@@ -1,4 +1,4 @@
-"""The workloads W1-W4: each times microkeras and the hand-written baseline alternately.
+"""The workloads W1-W5 and W5P: each times microkeras and the hand-written baseline alternately.
 
 Each function returns ``{"id", "title", "unit", "target", "rows"}``; ``rows``
 holds one entry per implementation with its median and its ratio to
@@ -17,6 +17,7 @@ import numpy
 
 from benchmarks import peers
 from benchmarks.handwritten import HandwrittenMLP
+from benchmarks.handwritten_cnn import HandwrittenCNN
 from benchmarks.timing import alternate, summarize
 from microkeras import callbacks, optimizers
 from microkeras.datasets import digits
@@ -189,4 +190,49 @@ def w4_memory(quick, with_peers, sizes_mb=None):
             "unit": "MB", "target": 100, "rows": rows}
 
 
-WORKLOADS = {"W1": w1_fit_epoch, "W2": w2_small_steps, "W3": w3_predict, "W4": w4_memory}
+def w5_cnn_epoch(quick, with_peers):
+    """W5: one training epoch of a small CNN on MNIST-shaped 28x28x1 images, batch 128."""
+    n, reps = (4_096, 3) if quick else (60_000, 3)
+    x, y = mnist_images(n)
+    set_random_seed(0)
+    model, net, rng = cnn(), HandwrittenCNN(), numpy.random.default_rng(0)
+    mk_epoch(model, x[:512], y[:512], 128)  # warm-up
+    hand_epoch(net, x[:512], y[:512], 128, rng)
+    candidates = {BASELINE: lambda: hand_epoch(net, x, y, 128, rng),
+                  MICROKERAS: lambda: mk_epoch(model, x, y, 128)}
+    if with_peers:
+        candidates.update(peers.w5_candidates(x, y, 128))
+    rows = summarize(alternate(candidates, reps), BASELINE)
+    return {"id": "W5", "title": f"fit, one epoch, CNN conv32-pool-conv64-pool-dense10 on 28x28x1, {n} samples, "
+                                 "batch 128", "unit": "s/epoch", "target": 1.3, "rows": rows}
+
+
+def w5p_cnn_predict(quick, with_peers):
+    """W5P: predict with W5's CNN on W5's images, batch 128 (target: W5's)."""
+    n, reps = (4_096, 3) if quick else (20_000, 5)
+    x, _ = mnist_images(n)
+    set_random_seed(0)
+    model, net = cnn(), HandwrittenCNN()
+    net.params = [w.copy() for w in model.get_weights()]
+
+    def hand():
+        out = numpy.empty((len(x), 10), numpy.float32)
+        for start in range(0, len(x), 128):
+            out[start:start + 128] = net.forward(x[start:start + 128])
+
+    def predict():
+        model.predict(x, batch_size=128, verbose=0)
+
+    candidates = {BASELINE: hand, MICROKERAS: predict}
+    if with_peers:
+        candidates.update(peers.w5p_candidates(x, 128))
+    for run in candidates.values():
+        run()
+    numpy.testing.assert_allclose(model.predict(x[:256], verbose=0), net.forward(x[:256]), rtol=1e-4, atol=1e-6)
+    rows = summarize(alternate(candidates, reps), BASELINE)
+    return {"id": "W5P", "title": f"predict, W5's CNN, {n} samples, batch 128", "unit": "s", "target": 1.3,
+            "rows": rows}
+
+
+WORKLOADS = {"W1": w1_fit_epoch, "W2": w2_small_steps, "W3": w3_predict, "W4": w4_memory, "W5": w5_cnn_epoch,
+             "W5P": w5p_cnn_predict}
