@@ -22,7 +22,7 @@ from benchmarks.timing import alternate, summarize
 from microkeras import callbacks, optimizers
 from microkeras.datasets import digits
 from microkeras.layers import Conv2D, Dense, Flatten, Input, MaxPooling2D
-from microkeras.models import Sequential
+from microkeras.models import Model, Sequential
 from microkeras.utils import set_random_seed, to_categorical
 
 BASELINE = "numpy (hand-written)"
@@ -47,6 +47,16 @@ def mlp(sizes):
     """The microkeras model matching ``HandwrittenMLP(sizes)``, compiled with Adam(1e-3)."""
     model = Sequential([Input((sizes[0],))] + [Dense(units, activation="relu") for units in sizes[1:-1]]
                        + [Dense(sizes[-1], activation="softmax")])
+    model.compile(optimizers.Adam(1e-3), "categorical_crossentropy")
+    return model
+
+
+def mlp_functional(sizes):
+    """:func:`mlp` built with the functional API: ``Model(inputs, outputs)``."""
+    inputs = h = Input((sizes[0],))
+    for units in sizes[1:-1]:
+        h = Dense(units, activation="relu")(h)
+    model = Model(inputs, Dense(sizes[-1], activation="softmax")(h))
     model.compile(optimizers.Adam(1e-3), "categorical_crossentropy")
     return model
 
@@ -89,16 +99,23 @@ def mnist_images(n):
 
 
 def w1_fit_epoch(quick, with_peers):
-    """W1: one training epoch of a 784-512-512-10 MLP on MNIST-shaped data, batch 128."""
+    """W1: one training epoch of a 784-512-512-10 MLP on MNIST-shaped data, batch 128.
+
+    The same model built with the functional API is timed alongside: it must train as fast.
+    """
     n, reps = (8_000, 3) if quick else (60_000, 5)
     x, y = mnist_shaped(n)
     sizes = [784, 512, 512, 10]
     set_random_seed(0)
     model, net, rng = mlp(sizes), HandwrittenMLP(sizes), numpy.random.default_rng(0)
-    mk_epoch(model, x[:4096], y[:4096], 128)  # warm-up
+    functional = mlp_functional(sizes)
+    functional.set_weights(model.get_weights())
+    for warm_up in (model, functional):
+        mk_epoch(warm_up, x[:4096], y[:4096], 128)
     hand_epoch(net, x[:4096], y[:4096], 128, rng)
     candidates = {BASELINE: lambda: hand_epoch(net, x, y, 128, rng),
-                  MICROKERAS: lambda: mk_epoch(model, x, y, 128)}
+                  MICROKERAS: lambda: mk_epoch(model, x, y, 128),
+                  MICROKERAS + " (functional)": lambda: mk_epoch(functional, x, y, 128)}
     if with_peers:
         candidates.update(peers.w1_candidates(x, y, sizes, 128))
     rows = summarize(alternate(candidates, reps), BASELINE)
