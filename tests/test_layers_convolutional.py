@@ -135,10 +135,10 @@ def test_a_small_cnn_counts_keras_parameters_and_trains():
 
 # ---------------------------------------------------------------------- errors
 @pytest.mark.parametrize("make, message", [
-    (lambda: Conv2D(4, 3, padding="full"), "Conv2D: `padding` must be one of 'valid', 'same'; received padding='full'"),
+    (lambda: Conv2D(4, 3, padding="full"), "Conv2D: `padding` must be 'valid' or 'same'; received padding='full'"),
     (lambda: Conv2D(4, 3, padding="causal"), "one spatial dimension only"),
     (lambda: Conv1D(4, 3, strides=0), "Conv1D: `strides` must be a positive int"),
-    (lambda: Conv2D(4, (3, 3, 3)), "`kernel_size` must be a positive int or a tuple of 2"),
+    (lambda: Conv2D(4, (3, 3, 3)), "`kernel_size` must be a positive integer or a tuple of 2"),
     (lambda: Conv2D(0, 3), "Conv2D: `filters` must be a positive integer; received filters=0"),
     (lambda: Conv2D(6, 3, groups=4), "`filters` must be divisible by `groups`"),
     (lambda: Conv2D(4, 3, strides=2, dilation_rate=2), "`strides > 1` is not supported together with"),

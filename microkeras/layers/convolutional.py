@@ -8,14 +8,13 @@ activation, the output shape and the config -- lives in :class:`BaseConv`;
 a layer states only its kernels and its operation.
 """
 
-import numbers
 
 import autograd.numpy as np
 
 from microkeras import activations, constraints, initializers, ops, regularizers
 from microkeras.layers.layer import Layer
-from microkeras.ops.convolution import (as_int_tuple, check_data_format, check_padding, conv_padding,
-                                        conv_transpose_padding)
+from microkeras.ops.convolution import conv_padding, conv_transpose_padding
+from microkeras.utils.argument_checks import check_int, standardize_data_format, standardize_padding, standardize_tuple
 
 
 class BaseConv(Layer):
@@ -49,14 +48,14 @@ class BaseConv(Layer):
                  bias_initializer, bias_regularizer, bias_constraint, **kwargs):
         super().__init__(**kwargs)
         caller = type(self).__name__
-        self.kernel_size = as_int_tuple(kernel_size, self.rank, "kernel_size", caller)
-        self.strides = as_int_tuple(strides, self.rank, "strides", caller)
-        self.dilation_rate = as_int_tuple(dilation_rate, self.rank, "dilation_rate", caller)
+        self.kernel_size = standardize_tuple(kernel_size, self.rank, "kernel_size", caller)
+        self.strides = standardize_tuple(strides, self.rank, "strides", caller)
+        self.dilation_rate = standardize_tuple(dilation_rate, self.rank, "dilation_rate", caller)
         if max(self.strides) > 1 and max(self.dilation_rate) > 1:
             raise ValueError(f"{caller}: `strides > 1` is not supported together with `dilation_rate > 1` (as in "
                              f"Keras); received strides={self.strides} and dilation_rate={self.dilation_rate}.")
-        self.padding = check_padding(padding, caller, allow_causal=self.allows_causal)
-        self.data_format = check_data_format(data_format, caller)
+        self.padding = standardize_padding(padding, caller, allow_causal=self.allows_causal)
+        self.data_format = standardize_data_format(data_format, caller)
         self.activation = activations.get(activation)
         self.use_bias = bool(use_bias)
         for prefix in self.kernel_arguments:
@@ -158,12 +157,6 @@ class BaseConv(Layer):
         return {}
 
 
-def _positive_int(value, name, caller):
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
-        raise ValueError(f"{caller}: `{name}` must be a positive integer; received {name}={value!r}.")
-    return int(value)
-
-
 class Conv(BaseConv):
     """N-D convolution: ``activation(conv(inputs, kernel) + bias)``, Keras's ``Conv1D``/``Conv2D``.
 
@@ -180,8 +173,8 @@ class Conv(BaseConv):
                          {"kernel": (kernel_initializer, kernel_regularizer, kernel_constraint)}, bias_initializer,
                          bias_regularizer, bias_constraint, activity_regularizer=activity_regularizer, **kwargs)
         caller = type(self).__name__
-        self.filters = _positive_int(filters, "filters", caller)
-        self.groups = _positive_int(groups, "groups", caller)
+        self.filters = check_int(filters, "filters", 1, caller)
+        self.groups = check_int(groups, "groups", 1, caller)
         if self.filters % self.groups:
             raise ValueError(f"{caller}: `filters` must be divisible by `groups`; received filters={self.filters}, "
                              f"groups={self.groups}.")
@@ -238,10 +231,10 @@ class Conv2DTranspose(BaseConv):
                          {"kernel": (kernel_initializer, kernel_regularizer, kernel_constraint)}, bias_initializer,
                          bias_regularizer, bias_constraint, activity_regularizer=activity_regularizer, **kwargs)
         caller = type(self).__name__
-        self.filters = _positive_int(filters, "filters", caller)
+        self.filters = check_int(filters, "filters", 1, caller)
         self.output_padding = None
         if output_padding is not None:
-            self.output_padding = as_int_tuple(output_padding, self.rank, "output_padding", caller, minimum=0)
+            self.output_padding = standardize_tuple(output_padding, self.rank, "output_padding", caller, minimum=0)
             if any(p >= s for p, s in zip(self.output_padding, self.strides)):
                 raise ValueError(f"{caller}: each `output_padding` must be smaller than its stride; received "
                                  f"output_padding={self.output_padding}, strides={self.strides}.")
@@ -285,7 +278,7 @@ class DepthwiseConv2D(BaseConv):
                          {"depthwise": (depthwise_initializer, depthwise_regularizer, depthwise_constraint)},
                          bias_initializer, bias_regularizer, bias_constraint,
                          activity_regularizer=activity_regularizer, **kwargs)
-        self.depth_multiplier = _positive_int(depth_multiplier, "depth_multiplier", type(self).__name__)
+        self.depth_multiplier = check_int(depth_multiplier, "depth_multiplier", 1, type(self).__name__)
 
     def kernel_shapes(self, channels):
         return {"kernel": (self.kernel_size + (channels, self.depth_multiplier), "depthwise")}
@@ -323,8 +316,8 @@ class SeparableConv2D(BaseConv):
                          bias_initializer, bias_regularizer, bias_constraint,
                          activity_regularizer=activity_regularizer, **kwargs)
         caller = type(self).__name__
-        self.filters = _positive_int(filters, "filters", caller)
-        self.depth_multiplier = _positive_int(depth_multiplier, "depth_multiplier", caller)
+        self.filters = check_int(filters, "filters", 1, caller)
+        self.depth_multiplier = check_int(depth_multiplier, "depth_multiplier", 1, caller)
 
     def kernel_shapes(self, channels):
         return {"depthwise_kernel": (self.kernel_size + (channels, self.depth_multiplier), "depthwise"),

@@ -14,15 +14,7 @@ import autograd.numpy as np
 
 from microkeras import constraints, initializers, ops, regularizers
 from microkeras.layers.layer import Layer
-
-
-def _check_float(class_name, argument, value, maximum=None):
-    """``value`` as a float in ``[0, maximum]``, or a ValueError naming the class and the argument."""
-    upper = float("inf") if maximum is None else maximum
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not 0 <= value <= upper:
-        expected = "a float >= 0" if maximum is None else f"a float between 0 and {maximum}"
-        raise ValueError(f"{class_name}: `{argument}` must be {expected}; received {argument}={value!r}.")
-    return float(value)
+from microkeras.utils.argument_checks import check_float
 
 
 def _check_axes(class_name, axis, allow_list=True):
@@ -63,7 +55,7 @@ class _ScaledNormalization(Layer):
     def __init__(self, epsilon, center, scale, beta_initializer, gamma_initializer, beta_regularizer,
                  gamma_regularizer, beta_constraint, gamma_constraint, **kwargs):
         super().__init__(**kwargs)
-        self.epsilon = _check_float(type(self).__name__, "epsilon", epsilon)
+        self.epsilon = check_float(epsilon, "epsilon", type(self).__name__)
         self.center, self.scale = bool(center), bool(scale)
         self.beta_initializer = initializers.get(beta_initializer)
         self.gamma_initializer = initializers.get(gamma_initializer)
@@ -130,12 +122,12 @@ class BatchNormalization(_ScaledNormalization):
         super().__init__(epsilon, center, scale, beta_initializer, gamma_initializer, beta_regularizer,
                          gamma_regularizer, beta_constraint, gamma_constraint, **kwargs)
         (self.axis,) = _check_axes("BatchNormalization", axis, allow_list=False)
-        self.momentum = _check_float("BatchNormalization", "momentum", momentum, maximum=1.0)
+        self.momentum = check_float(momentum, "momentum", "BatchNormalization", maximum=1.0)
         if renorm or renorm_clipping is not None or synchronized:
             raise ValueError("BatchNormalization: `renorm`, `renorm_clipping` and `synchronized` are not supported "
                              f"by microkeras; received renorm={renorm!r}, renorm_clipping={renorm_clipping!r}, "
                              f"synchronized={synchronized!r}.")
-        self.renorm_momentum = _check_float("BatchNormalization", "renorm_momentum", renorm_momentum, maximum=1.0)
+        self.renorm_momentum = check_float(renorm_momentum, "renorm_momentum", "BatchNormalization", maximum=1.0)
         self.moving_mean_initializer = initializers.get(moving_mean_initializer)
         self.moving_variance_initializer = initializers.get(moving_variance_initializer)
 

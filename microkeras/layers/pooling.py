@@ -14,7 +14,8 @@ import autograd.numpy as np
 
 from microkeras import ops
 from microkeras.layers.reshaping import SpatialLayer
-from microkeras.ops.pooling import pooled_length, standardize_padding, standardize_tuple
+from microkeras.ops.pooling import pooled_length
+from microkeras.utils.argument_checks import standardize_padding, standardize_tuple
 
 _REQUIRED = object()
 

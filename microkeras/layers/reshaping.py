@@ -14,7 +14,7 @@ import autograd.numpy as np
 import numpy
 
 from microkeras.layers.layer import Layer
-from microkeras.ops.pooling import standardize_data_format, standardize_tuple
+from microkeras.utils.argument_checks import standardize_data_format, standardize_tuple
 
 _SPATIAL_NAMES = {1: ("steps",), 2: ("height", "width"), 3: ("depth", "height", "width")}
 

@@ -27,7 +27,6 @@ first-order only; the VJPs keep the cotangent's dtype (float32 in, float32 out).
 """
 
 import math
-import numbers
 from typing import NamedTuple
 
 import autograd.numpy as np
@@ -35,7 +34,7 @@ import numpy
 from autograd.extend import defvjp, primitive
 from numpy.lib.stride_tricks import as_strided
 
-_PADDINGS = ("valid", "same", "causal")
+from microkeras.utils.argument_checks import standardize_data_format, standardize_padding, standardize_tuple
 
 
 class Geometry(NamedTuple):
@@ -263,9 +262,9 @@ def conv_geometry(size, kernel_size, strides, padding, dilation_rate, caller):
     kernel does not fit in the (padded) input.
     """
     rank = len(size)
-    strides = as_int_tuple(strides, rank, "strides", caller)
-    dilation = as_int_tuple(dilation_rate, rank, "dilation_rate", caller)
-    padding = check_padding(padding, caller, allow_causal=rank == 1)
+    strides = standardize_tuple(strides, rank, "strides", caller)
+    dilation = standardize_tuple(dilation_rate, rank, "dilation_rate", caller)
+    padding = standardize_padding(padding, caller, allow_causal=rank == 1)
     pads, out = zip(*(conv_padding(n, k, s, d, padding) for n, k, s, d in zip(size, kernel_size, strides, dilation)))
     if any(o < 1 for o in out):
         raise ValueError(f"{caller}: the kernel does not fit in the input: spatial input shape {tuple(size)} with "
@@ -294,11 +293,11 @@ def conv_transpose_geometry(size, kernel_size, strides, padding, output_padding,
     the transposed convolution's output.
     """
     rank = len(size)
-    strides = as_int_tuple(strides, rank, "strides", caller)
-    dilation = as_int_tuple(dilation_rate, rank, "dilation_rate", caller)
-    padding = check_padding(padding, caller)
+    strides = standardize_tuple(strides, rank, "strides", caller)
+    dilation = standardize_tuple(dilation_rate, rank, "dilation_rate", caller)
+    padding = standardize_padding(padding, caller)
     extra = ((None,) * rank if output_padding is None
-             else as_int_tuple(output_padding, rank, "output_padding", caller, minimum=0))
+             else standardize_tuple(output_padding, rank, "output_padding", caller, minimum=0))
     pads, lengths = zip(*(conv_transpose_padding(n, k, s, d, padding, op)
                           for n, k, s, d, op in zip(size, kernel_size, strides, dilation, extra)))
     if any(length < 1 for length in lengths):
@@ -330,45 +329,8 @@ def conv_transpose_padding(n, kernel, stride, dilation, padding, output_padding=
     return (crop, max((n - 1) * stride + span - crop - length, 0)), length
 
 
-def as_int_tuple(value, rank, name, caller, minimum=1):
-    """``value`` (an int, or ``rank`` ints) as a tuple of ``rank`` ints ``>= minimum``, else ``ValueError``."""
-    values = (value,) * rank if isinstance(value, numbers.Integral) else value
-    try:
-        values = tuple(values)
-    except TypeError:
-        values = None
-    if (values is None or len(values) != rank
-            or not all(isinstance(v, numbers.Integral) and not isinstance(v, bool) and v >= minimum
-                       for v in values)):
-        bound = "positive" if minimum == 1 else "non-negative"
-        raise ValueError(f"{caller}: `{name}` must be a {bound} int or a tuple of {rank} {bound} ints; "
-                         f"received {name}={value!r}.")
-    return tuple(int(v) for v in values)
-
-
-def check_padding(padding, caller, allow_causal=False):
-    """The lower-cased padding name, or ``ValueError`` listing the accepted ones."""
-    allowed = _PADDINGS if allow_causal else _PADDINGS[:2]
-    name = padding.lower() if isinstance(padding, str) else padding
-    if name not in allowed:
-        raise ValueError(f"{caller}: `padding` must be one of {', '.join(map(repr, allowed))}; "
-                         f"received padding={padding!r}." + ("" if allow_causal or name != "causal" else
-                                                             " ('causal' exists for one spatial dimension only.)"))
-    return name
-
-
-def check_data_format(data_format, caller):
-    """``'channels_last'`` (also for ``None``) or ``'channels_first'``, else ``ValueError``."""
-    if data_format is None:
-        return "channels_last"
-    if data_format not in ("channels_last", "channels_first"):
-        raise ValueError(f"{caller}: `data_format` must be 'channels_last' or 'channels_first'; "
-                         f"received data_format={data_format!r}.")
-    return data_format
-
-
 def _to_channels_last(inputs, data_format, caller):
-    if check_data_format(data_format, caller) == "channels_first":
+    if standardize_data_format(data_format, caller) == "channels_first":
         return np.moveaxis(inputs, 1, -1)
     return inputs
 

@@ -21,49 +21,13 @@ JAX reductions do, in the input's dtype.  The primitives are first-order only
 and their cotangents keep the input's dtype.
 """
 
-import builtins
 import itertools
-import numbers
 
 import autograd.numpy as anp
 import numpy
 from autograd.extend import defvjp, primitive
 
-PADDINGS = ("valid", "same")
-DATA_FORMATS = ("channels_last", "channels_first")
-
-
-# ------------------------------------------------------------------ arguments
-def standardize_tuple(value, n, argument, where):
-    """``value`` (an int or ``n`` ints, each >= 1) as a tuple of ``n`` ints; else ``ValueError``
-    naming ``where`` (the caller, such as ``'MaxPooling2D'``) and ``argument``."""
-    values = (value,) * n if isinstance(value, numbers.Integral) else value
-    try:
-        values = tuple(values)
-    except TypeError:
-        values = None
-    if (values is None or len(values) != n
-            or any(isinstance(v, bool) or not isinstance(v, numbers.Integral) or v < 1 for v in values)):
-        raise ValueError(f"{where}: `{argument}` must be a positive integer or a tuple of {n} positive "
-                         f"integers; received {argument}={value!r}.")
-    return tuple(int(v) for v in values)
-
-
-def standardize_padding(padding, where):
-    """``'valid'`` or ``'same'`` (any case), lower-cased; else ``ValueError``."""
-    if not isinstance(padding, str) or padding.lower() not in PADDINGS:
-        raise ValueError(f"{where}: `padding` must be 'valid' or 'same'; received padding={padding!r}.")
-    return padding.lower()
-
-
-def standardize_data_format(data_format, where):
-    """``None`` (Keras's default, ``'channels_last'``) or one of :data:`DATA_FORMATS`; else ``ValueError``."""
-    if data_format is None:
-        return "channels_last"
-    if not isinstance(data_format, str) or data_format.lower() not in DATA_FORMATS:
-        raise ValueError(f"{where}: `data_format` must be 'channels_last' or 'channels_first'; "
-                         f"received data_format={data_format!r}.")
-    return data_format.lower()
+from microkeras.utils.argument_checks import standardize_data_format, standardize_padding, standardize_tuple
 
 
 def pooled_length(length, pool, stride, padding):
@@ -80,7 +44,7 @@ def _windows(spatial_shape, pool_size, strides, padding):
     windows = []
     for length, pool, stride in zip(spatial_shape, pool_size, strides):
         out = pooled_length(length, pool, stride, padding)
-        total = builtins.max((out - 1) * stride + pool - length, 0) if padding == "same" else 0
+        total = max((out - 1) * stride + pool - length, 0) if padding == "same" else 0
         windows.append((pool, stride, total // 2, total - total // 2, out))
     return tuple(windows)
 
@@ -234,52 +198,3 @@ def _padded_shape(shape, windows):
 
 
 defvjp(_average_pool, _average_pool_vjp)
-
-
-# ------------------------------------------------------------------- max
-def max(x, axis=None, keepdims=False):  # noqa: A001 -- keras.ops.max (this module uses builtins.max)
-    """Maximum over ``axis`` (an int, a tuple of ints, or ``None`` for all), as ``keras.ops.max``.
-
-    The gradient is shared equally among tied maxima, as TensorFlow's and
-    JAX's reductions share it (so Keras's global max pooling), but computed
-    in ``x``'s dtype: autograd's ``np.max`` computes it in float64.
-    First-order only.
-    """
-    return _max(x, _reduction_axes(axis, anp.ndim(x)), bool(keepdims))
-
-
-def _reduction_axes(axis, ndim):
-    """``axis`` as a sorted tuple of distinct non-negative axes of a rank-``ndim`` array."""
-    axes = range(ndim) if axis is None else (axis,) if isinstance(axis, numbers.Integral) else axis
-    try:
-        axes = tuple(axes)
-    except TypeError:
-        axes = None
-    if (axes is None or any(isinstance(a, bool) or not isinstance(a, numbers.Integral) or not -ndim <= a < ndim
-                            for a in axes) or len({a % ndim for a in axes}) != len(axes)):
-        raise ValueError(f"max: `axis` must be None, an int or a tuple of distinct ints in [-{ndim}, {ndim}); "
-                         f"received axis={axis!r} for an input of rank {ndim}.")
-    return tuple(sorted(int(a) % ndim for a in axes))
-
-
-
-@primitive
-def _max(x, axes, keepdims):
-    return numpy.max(x, axis=axes, keepdims=keepdims)
-
-
-def _max_vjp(ans, x, axes, keepdims):
-    def vjp(g):
-        if not keepdims:
-            ans_, g = numpy.expand_dims(ans, axes), numpy.expand_dims(g, axes)
-        else:
-            ans_ = ans
-        chosen = x == ans_
-        ties = chosen.sum(axis=axes, keepdims=True, dtype=x.dtype)
-        numpy.maximum(ties, 1, out=ties)  # a NaN maximum equals no cell: no gradient, no 0/0 warning
-        return chosen * (g / ties).astype(x.dtype, copy=False)
-
-    return vjp
-
-
-defvjp(_max, _max_vjp)
