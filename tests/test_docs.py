@@ -4,7 +4,9 @@ The blocks of one page run in order in one shared namespace (a later block may
 use names an earlier one defined), as a user pasting them into one session
 would.  Each page is one test, run in a fresh temporary directory after
 ``set_random_seed(0)`` and ``clear_session()`` (so layer names such as
-``dense_1`` and the numbers match the text).
+``dense_1`` and the numbers match the text), seeing only microkeras's own layer
+classes (a page's ``Linear`` is then the only one, as in the reader's session,
+not one of the suite's).
 
 A ```text block right after a python block that prints something is that
 block's expected output.  Timings (``0s``, ``183us/step``) are compared as
@@ -20,6 +22,7 @@ import re
 
 import pytest
 
+from microkeras.layers import layer as layer_module
 from microkeras.utils import clear_session, set_random_seed
 
 DOCS_DIR = pathlib.Path(__file__).resolve().parent.parent / "docs"
@@ -131,6 +134,9 @@ def test_docs_directory_has_pages_with_code():
 @pytest.mark.parametrize("page", sorted(DOCS_DIR.glob("*.md")), ids=lambda p: p.name)
 def test_doc_page_code_runs(page, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
+    own = {name: [cls for cls in classes if cls.__module__.startswith("microkeras.")]
+           for name, classes in layer_module._LAYER_CLASSES.items()}
+    monkeypatch.setattr(layer_module, "_LAYER_CLASSES", own)
     clear_session()
     set_random_seed(0)
     run_page(page)

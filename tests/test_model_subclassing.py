@@ -285,3 +285,24 @@ def test_a_subclass_of_a_stock_layer_adds_its_new_arguments_to_the_stock_config(
     config = ScaledDense(3, factor=4.0, activation="relu").get_config()
     assert config["factor"] == 4.0 and config["units"] == 3 and config["activation"] == "relu"
     assert ScaledDense.from_config(config).factor == 4.0
+
+
+def test_two_custom_layer_classes_of_one_name_must_be_told_apart_on_loading():
+    first = type("Twin", (Layer,), {"__module__": "lab_a"})
+    second = type("Twin", (Layer,), {"__module__": "lab_b"})
+    config = Sequential([Input((2,)), first()]).to_json()
+    with pytest.raises(ValueError, match=r"Several Layer classes are named 'Twin' \(lab_a.Twin, lab_b.Twin\)"):
+        microkeras.models.model_from_json(config)
+    loaded = microkeras.models.model_from_json(config, custom_objects={"Twin": first})
+    assert type(loaded.layers[0]) is first
+    # A class defined again under the same module and name (a re-run notebook cell) replaces the old one.
+    third = type("Twin", (Layer,), {"__module__": "lab_b"})
+    with pytest.raises(ValueError, match=r"\(lab_a.Twin, lab_b.Twin\)"):
+        microkeras.models.model_from_json(config)
+    assert type(microkeras.models.model_from_json(config, custom_objects={"Twin": third}).layers[0]) is third
+
+
+def test_a_custom_class_named_like_a_stock_layer_does_not_shadow_it_on_loading():
+    type("Dense", (Layer,), {"__module__": "lab_c"})
+    loaded = microkeras.models.model_from_json(Sequential([Input((2,)), Dense(3)]).to_json())
+    assert type(loaded.layers[0]) is Dense

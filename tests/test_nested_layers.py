@@ -267,7 +267,7 @@ def test_summary_of_a_subclassed_model_lists_its_layers_with_their_shapes():
     assert " Total params: 58 (232.00 B)" in lines
 
 
-class Scaled(Dense):
+class ScaledDense(Dense):
     """A subclass whose build extends its parent's through super().build."""
 
     def build(self, input_shape):
@@ -278,7 +278,8 @@ class Scaled(Dense):
         return super().call(x) * self.scale
 
 
-@pytest.mark.parametrize("make", [lambda: Dense(3), lambda: Scaled(3), Holder], ids=["Dense", "super-build", "sublayers"])
+@pytest.mark.parametrize("make", [lambda: Dense(3), lambda: ScaledDense(3), Holder],
+                         ids=["Dense", "super-build", "sublayers"])
 def test_calling_build_directly_leaves_the_layer_built_as_in_keras(make):
     # Keras 3 wraps build: afterwards `built` is True, weights are named under the layer, and the
     # first call uses them instead of building again (sublayers made in build still build on it).

@@ -35,7 +35,7 @@ from microkeras.variables import Variable, VariableBox, name_scope
 from microkeras.utils.naming import to_snake_case, unique_name
 
 _FLOAT32 = numpy.dtype(numpy.float32)
-_LAYER_CLASSES = {}
+_LAYER_CLASSES = {}  # class name -> the Layer subclasses of that name (a redefinition replaces its older self)
 # Bookkeeping attributes the tracking walk must not look into.
 _UNTRACKED = frozenset({"_trainable_variables", "_non_trainable_variables", "_losses", "_cache",
                         "_constructor_arguments", "_shape_chain", "_inbound_nodes", "_graph"})
@@ -43,18 +43,34 @@ _UNTRACKED = frozenset({"_trainable_variables", "_non_trainable_variables", "_lo
 
 def get_layer_class(class_name, custom_objects=None, registered_name=None):
     """The layer class a config names: from ``custom_objects``, the registered objects, or the
-    ``Layer`` subclasses defined so far (microkeras's own and yours).  Nothing is imported."""
+    ``Layer`` subclasses defined so far (microkeras's own first, then yours).  Nothing is imported."""
     for name in (registered_name, class_name):
-        if isinstance(name, str):
-            found = get_registered_object(name, custom_objects, _LAYER_CLASSES)
-            if found is not None:
-                if not (isinstance(found, type) and issubclass(found, Layer)):
-                    raise ValueError(f"{name!r} resolves to {found!r}, which is not a Layer class; "
-                                     "`custom_objects` must map layer class names to Layer subclasses.")
-                return found
+        if not isinstance(name, str):
+            continue
+        found = get_registered_object(name, custom_objects)
+        if found is None:
+            found = _defined_layer_class(name)
+        if found is not None:
+            if not (isinstance(found, type) and issubclass(found, Layer)):
+                raise ValueError(f"{name!r} resolves to {found!r}, which is not a Layer class; "
+                                 "`custom_objects` must map layer class names to Layer subclasses.")
+            return found
     raise ValueError(
         f"Unknown layer class {class_name!r}. Define or import it before deserializing, register it with "
         "@microkeras.saving.register_keras_serializable(), or pass it in `custom_objects`.")
+
+
+def _defined_layer_class(name):
+    """The one ``Layer`` subclass named ``name``: microkeras's own if it has one, else the user's one;
+    several user classes of that name are ambiguous, so the caller must say which it means."""
+    classes = _LAYER_CLASSES.get(name, [])
+    own = [cls for cls in classes if cls.__module__.split(".")[0] == "microkeras"]
+    if own or len(classes) <= 1:
+        return (own or classes or [None])[0]
+    where = ", ".join(f"{cls.__module__}.{cls.__qualname__}" for cls in classes)
+    raise ValueError(f"Several Layer classes are named {name!r} ({where}); pass the one the config means in "
+                     f"`custom_objects`, e.g. custom_objects={{{name!r}: {classes[-1].__qualname__}}}, or "
+                     "register it with @microkeras.saving.register_keras_serializable().")
 
 
 def standardize_shapes(shapes, argument):
@@ -108,7 +124,9 @@ class Layer:
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
-        _LAYER_CLASSES[cls.__name__] = cls
+        same_name = _LAYER_CLASSES.get(cls.__name__, [])
+        _LAYER_CLASSES[cls.__name__] = [other for other in same_name if (other.__module__, other.__qualname__)
+                                        != (cls.__module__, cls.__qualname__)] + [cls]
         if "build" in cls.__dict__:
             cls.build = _building(cls.__dict__["build"])
         cls._training_signature = _training_signature(cls.call)
