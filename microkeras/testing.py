@@ -50,7 +50,9 @@ def check_layer(layer, input_shape, expected_output_shape=None, expected_num_tra
         The ``training`` flag of the checked calls.
     input_data : array, optional
         The batch to use instead of random values of magnitude 0.5-1.5 (for
-        layers whose kinks or domain random data could hit).
+        layers whose kinks or domain random data could hit).  Required for
+        layers that take integer ids (``keeps_integer_inputs``): integer data
+        stays integer and gets no gradient check.
     check_gradients, check_training : bool
         Whether to run the gradient checks, and the one-step ``fit``.
 
@@ -68,11 +70,13 @@ def check_layer(layer, input_shape, expected_output_shape=None, expected_num_tra
     if not isinstance(layer, Layer):
         layer = layer()
     several = isinstance(input_shape, list)
+    if input_data is None and layer.keeps_integer_inputs:
+        raise TypeError(f"check_layer: {type(layer).__name__} takes integer ids; pass them as `input_data`.")
     if several:
-        x = [numpy.asarray(d, numpy.float32) for d in input_data] if input_data is not None else \
+        x = [_test_input(d) for d in input_data] if input_data is not None else \
             [random_input(shape, seed) for seed, shape in enumerate(input_shape)]
     else:
-        x = numpy.asarray(input_data, numpy.float32) if input_data is not None else random_input(input_shape)
+        x = _test_input(input_data) if input_data is not None else random_input(input_shape)
     output = layer(x, training=training)
     declared = tuple(layer.compute_output_shape([tuple(s) for s in input_shape] if several else tuple(input_shape)))
     assert tuple(output.shape) == declared, \
@@ -91,6 +95,12 @@ def check_layer(layer, input_shape, expected_output_shape=None, expected_num_tra
     if check_training and layer.trainable_weights:
         _check_one_fit_step_moves_every_weight(layer, x, training)
     return layer
+
+
+def _test_input(data):
+    """``data`` as float32, or as it is if it holds integers (ids, which have no gradient)."""
+    data = numpy.asarray(data)
+    return data if data.dtype.kind in "iu" else data.astype(numpy.float32)
 
 
 def random_input(shape, seed=0):
@@ -187,7 +197,7 @@ def _check_float64_gradients(layer, x, training, rewind):
     """autograd's gradients with respect to the input and each weight vs central differences, in float64."""
     call_kwargs = {"training": training} if layer._call_takes_training() else {}
     weights64 = [numpy.asarray(w, numpy.float64) for w in layer.weights]
-    x64 = [part.astype(numpy.float64) for part in x] if isinstance(x, list) else x.astype(numpy.float64)
+    x64 = [_float64(part) for part in x] if isinstance(x, list) else _float64(x)
 
     def forward64(weights, inputs):
         rewind()
@@ -234,11 +244,17 @@ def _check_float32_backward(layer, x, training, rewind):
         assert grad_x.shape == part.shape
 
 
+def _float64(part):
+    return part if part.dtype.kind in "iu" else part.astype(numpy.float64)
+
+
 def _input_parts(x):
-    """``(replace, part)`` for each input array: ``replace(value)`` gives the inputs with that part swapped."""
+    """``(replace, part)`` for each float input array (integer ids have no gradient): ``replace(value)``
+    gives the inputs with that part swapped."""
     if not isinstance(x, list):
-        return [(lambda value: value, x)]
-    return [(lambda value, i=i: x[:i] + [value] + x[i + 1:], part) for i, part in enumerate(x)]
+        return [(lambda value: value, x)] if x.dtype.kind == "f" else []
+    return [(lambda value, i=i: x[:i] + [value] + x[i + 1:], part) for i, part in enumerate(x)
+            if part.dtype.kind == "f"]
 
 
 def check_config_round_trip(layer):
@@ -256,7 +272,7 @@ def _check_one_fit_step_moves_every_weight(layer, x, training):
 
     if isinstance(x, list):  # a layer of several inputs is checked by the other checks
         return
-    model = Sequential([Input(x.shape[1:]), layer])
+    model = Sequential([Input(x.shape[1:], dtype=x.dtype if x.dtype.kind in "iu" else None), layer])
     model.compile("sgd", "mse")
     target = numpy.random.default_rng(2).normal(size=model.predict(x, verbose=0).shape).astype(numpy.float32)
     before = [w.numpy() for w in layer.trainable_weights]

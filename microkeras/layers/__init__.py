@@ -3,6 +3,7 @@
 from microkeras.layers.convolutional import (Conv1D, Conv2D, Conv2DTranspose, Convolution1D, Convolution2D,
                                              Convolution2DTranspose, DepthwiseConv2D, SeparableConv2D,
                                              SeparableConvolution2D)
+from microkeras.layers.embedding import Embedding
 from microkeras.layers.core import Activation, Dense, Dropout, Flatten, Input, InputLayer, Lambda, Reshape
 from microkeras.layers.layer import Layer
 from microkeras.layers.pooling import (AveragePooling1D, AveragePooling2D, AvgPool1D, AvgPool2D, GlobalAveragePooling1D,

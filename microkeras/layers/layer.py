@@ -122,6 +122,9 @@ class Layer:
         the batch dimension).
     """
 
+    #: Integer inputs reach ``call`` as they are instead of cast to float32 (ids for a lookup).
+    keeps_integer_inputs = False
+
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
         same_name = _LAYER_CLASSES.get(cls.__name__, [])
@@ -376,10 +379,11 @@ class Layer:
         if args:
             inputs = args[0]
             if type(inputs) is not numpy.ndarray or inputs.dtype != _FLOAT32:
+                keep = self.keeps_integer_inputs
                 if type(inputs) in (list, tuple, dict):  # the inputs of a merge layer or a model
-                    args = (map_structure(_as_float_leaf, inputs),) + args[1:]
+                    args = (map_structure(lambda leaf: _as_float_leaf(leaf, keep), inputs),) + args[1:]
                 elif not isbox(inputs):
-                    args = (as_float_input(inputs),) + args[1:]
+                    args = (as_float_input(inputs, keep),) + args[1:]
         takes_training, default_training = self._training_signature
         training = kwargs.get("training")
         if training is None:  # Keras's order: explicit, inherited from the caller, call's default
@@ -687,13 +691,15 @@ def is_float32(dtype):
         return False
 
 
-def _as_float_leaf(value):
-    return value if isbox(value) or type(value) is KerasTensor else as_float_input(value)
+def _as_float_leaf(value, keep_integers=False):
+    return value if isbox(value) or type(value) is KerasTensor else as_float_input(value, keep_integers)
 
 
-def as_float_input(inputs):
-    """Convert a concrete input to an ndarray, casting numbers to float32."""
+def as_float_input(inputs, keep_integers=False):
+    """Convert a concrete input to an ndarray, casting numbers to float32 (integers too, unless
+    ``keep_integers``: ids for an embedding, or a model's inputs on their way to one)."""
     inputs = numpy.asarray(inputs)
-    if inputs.dtype != numpy.float32 and (inputs.dtype.kind in "fiub"):
-        inputs = inputs.astype(numpy.float32)
+    if inputs.dtype != numpy.float32 and inputs.dtype.kind in "fiub":
+        if not (keep_integers and inputs.dtype.kind in "iu"):
+            inputs = inputs.astype(numpy.float32)
     return inputs

@@ -19,6 +19,8 @@ class Sequential(Model):
     the weights at once; otherwise the model builds on the first data it sees.
     """
 
+    keeps_integer_inputs = True  # ids pass through to the layers that take them
+
     def __init__(self, layers=None, trainable=True, name=None):
         super().__init__(name=name, trainable=trainable)
         self._layers = []

@@ -1,4 +1,4 @@
-"""numpy-style operations whose autograd gradient would be slow, unstable or float64: mean, tanh, max."""
+"""numpy-style operations whose autograd gradient would be slow, unstable or float64: mean, tanh, max, take_rows."""
 
 import numbers
 
@@ -73,3 +73,36 @@ def _max_vjp(ans, x, axes, keepdims):
 
 
 defvjp(_max, _max_vjp)
+
+
+@primitive
+def take_rows(table, ids):
+    """``table[ids]``: the rows of a 2D ``table`` at integer ``ids`` of any shape (an embedding lookup).
+
+    The gradient with respect to ``table`` adds each row of the output's
+    gradient into the row it was read from, in ``table``'s dtype (no float64
+    scratch).  ``ids`` is not differentiable.  First-order only.
+    """
+    return table[ids]
+
+
+def _take_rows_vjp(ans, table, ids):
+    shape, dtype = table.shape, table.dtype
+    flat = ids.ravel()
+    order = numpy.argsort(flat, kind="stable")
+    sorted_ids = flat[order]
+    starts = numpy.flatnonzero(numpy.concatenate(([True], sorted_ids[1:] != sorted_ids[:-1])))
+
+    def vjp(g):
+        # Sum the gradient rows of each distinct id (sorted, then one reduceat): faster than numpy.add.at.
+        grad = numpy.zeros(shape, dtype)
+        if not flat.size:
+            return grad
+        rows = g.reshape(-1, shape[1]).astype(dtype, copy=False)[order]
+        grad[sorted_ids[starts]] = numpy.add.reduceat(rows, starts, axis=0)
+        return grad
+
+    return vjp
+
+
+defvjp(take_rows, _take_rows_vjp)
