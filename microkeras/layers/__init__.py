@@ -21,7 +21,7 @@ from microkeras.layers.preprocessing import Normalization, Rescaling
 from microkeras.layers.regularization import (ActivityRegularization, GaussianDropout, GaussianNoise,
                                               SpatialDropout1D, SpatialDropout2D)
 
-__all__ = ["Activation", "Dense", "Dropout", "Flatten", "Input", "InputLayer", "Lambda", "Layer", "Reshape"]
+__all__ = ["Activation", "Dense", "Dropout", "Embedding", "Flatten", "Input", "InputLayer", "Lambda", "Layer", "Reshape"]
 __all__ += ["Add", "Average", "Concatenate", "Dot", "Maximum", "Minimum", "Multiply", "Subtract", "add", "average",
             "concatenate", "dot", "maximum", "minimum", "multiply", "subtract"]
 __all__ += ["AveragePooling1D", "AveragePooling2D", "AvgPool1D", "AvgPool2D", "GlobalAveragePooling1D",
