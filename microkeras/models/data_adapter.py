@@ -144,21 +144,53 @@ def unpack_batch(batch, argument):
 def train_validation_split(arrays, validation_split):
     """Split arrays into a training head and a validation tail, before any shuffling (Keras's rule).
 
-    ``split_at = floor(n * (1 - validation_split))``; samples ``[split_at:]``
-    validate.  Returns two tuples of views (no copies).
+    ``arrays`` is ``(x, y, sample_weight)``, each None, an array, or a list or
+    dict of arrays (several inputs or outputs): every array is cut at the
+    same sample.  ``split_at = floor(n * (1 - validation_split))``; samples
+    ``[split_at:]`` validate.  Returns two structures like ``arrays``, of views
+    (no copies).
     """
     if isinstance(validation_split, bool) or not isinstance(validation_split, numbers.Real) \
             or not 0 < validation_split < 1:
         raise ValueError(f"`validation_split` must be a float in (0, 1); received {validation_split!r}.")
-    n = len(arrays[0])
+    n = len(next(a for a in flatten_arrays(arrays) if a is not None))
     split_at = int(math.floor(n * (1.0 - validation_split)))
     if split_at == 0 or split_at == n:
         raise ValueError(f"validation_split={validation_split} leaves "
                          f"{'no training' if split_at == 0 else 'no validation'} data out of {n} samples. "
                          "Use a split that keeps at least one sample on each side.")
-    head = tuple(None if a is None else a[:split_at] for a in arrays)
-    tail = tuple(None if a is None else a[split_at:] for a in arrays)
+    head = map_arrays(lambda a: a[:split_at], arrays)
+    tail = map_arrays(lambda a: a[split_at:], arrays)
     return head, tail
+
+
+# ----------------------------------------------------------------- structures
+def flatten_arrays(structure):
+    """The arrays (and Nones) of nested tuples, lists and dicts, in order (dicts in insertion order)."""
+    if isinstance(structure, (list, tuple)):
+        return [leaf for item in structure for leaf in flatten_arrays(item)]
+    if isinstance(structure, dict):
+        return [leaf for item in structure.values() for leaf in flatten_arrays(item)]
+    return [structure]
+
+
+def pack_arrays(structure, leaves):
+    """``leaves`` (a flat list, as :func:`flatten_arrays` gives) put back into the shape of ``structure``."""
+    leaves = iter(leaves)
+
+    def pack(part):
+        if isinstance(part, (list, tuple)):
+            return type(part)(pack(item) for item in part)
+        if isinstance(part, dict):
+            return {key: pack(item) for key, item in part.items()}
+        return next(leaves)
+
+    return pack(structure)
+
+
+def map_arrays(function, structure):
+    """``structure`` with ``function`` applied to each array (Nones stay None)."""
+    return pack_arrays(structure, [None if a is None else function(a) for a in flatten_arrays(structure)])
 
 
 # --------------------------------------------------------------------- casting
@@ -310,8 +342,10 @@ class ArrayAdapter:
 
     Parameters
     ----------
-    x, y, sample_weight : ndarray or None
-        Arrays of equal length; ``y`` and ``sample_weight`` may be None.
+    x, y, sample_weight : ndarray, list or dict of ndarrays, or None
+        Arrays of equal length; ``y`` and ``sample_weight`` may be None.  A
+        list or dict (a model's several inputs or outputs) gives batches of
+        the same structure, every array cut at the same samples.
     batch_size : int
         The last batch of a pass may be smaller; one larger than the data
         gives one batch of all samples, as in Keras.
@@ -332,14 +366,19 @@ class ArrayAdapter:
 
     def __init__(self, x, y=None, sample_weight=None, batch_size=32, shuffle=False, steps=None):
         self.arrays = (x, y, sample_weight)
-        self.num_samples = len(x)
+        if any(isinstance(part, (list, tuple, dict)) for part in self.arrays):  # several inputs or outputs
+            self._leaves = flatten_arrays(self.arrays)
+            self._pack = lambda batch: pack_arrays(self.arrays, batch)
+        else:
+            self._leaves, self._pack = self.arrays, tuple
+        self.num_samples = len(next(a for a in self._leaves if a is not None))
         # Buffers are batch-sized: a batch_size beyond the data must not size them.
         self.batch_size = min(batch_size, max(1, self.num_samples))
         self.shuffle = shuffle
         self.steps = steps
-        self._buffers = [None, None, None]
+        self._buffers = [None] * len(self._leaves)
         self._stream = None
-        self._readers = [None if a is None else row_reader(a) for a in self.arrays]
+        self._readers = [None if a is None else row_reader(a) for a in self._leaves]
         self._from_files = any(isinstance(r, FileRows) for r in self._readers)
 
     @property
@@ -367,7 +406,7 @@ class ArrayAdapter:
             elif self._from_files:
                 yield self._gather(numpy.arange(start, min(start + size, n)))
             else:  # views, no copies
-                yield tuple(None if a is None else cast(a[start:start + size]) for a in self.arrays)
+                yield self._pack(None if a is None else cast(a[start:start + size]) for a in self._leaves)
 
     def _chunk_order(self):
         n, size = self.num_samples, self.batch_size
@@ -379,14 +418,14 @@ class ArrayAdapter:
     def _gather(self, indices):
         """Copy rows ``indices`` of each array, in that order, into a buffer reused across batches."""
         out = []
-        for i, (array, reader) in enumerate(zip(self.arrays, self._readers)):
+        for i, (array, reader) in enumerate(zip(self._leaves, self._readers)):
             if array is None:
                 out.append(None)
                 continue
             if self._buffers[i] is None:
                 self._buffers[i] = numpy.empty((self.batch_size,) + array.shape[1:], cast_dtype(array.dtype))
             out.append(reader.read(indices, self._buffers[i][:len(indices)]))
-        return tuple(out)
+        return self._pack(out)
 
     def close(self):
         """Close the files of memory-mapped arrays (otherwise closed when the adapter is collected)."""

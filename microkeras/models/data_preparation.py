@@ -5,6 +5,13 @@ The trainer hands its data arguments here and gets back adapters (see
 Arrays are checked whole, before any weight changes; batches of generators
 and Sequences are checked as they arrive.  Errors name the argument and say
 how to fix it.
+
+A model with several inputs or outputs (a functional model) takes ``x``,
+``y`` and ``sample_weight`` as lists in the order of ``model.inputs`` /
+``model.outputs``, or as dicts keyed by their names; the data comes back
+shaped as the model takes it (``x``) and gives it (``y``): a list, or a dict
+for a model whose outputs are a dict.  ``sample_weight`` may also be one
+array for every output.
 """
 
 import math
@@ -68,19 +75,19 @@ def prediction_batches(model, x, batch_size, steps):
 
     Returns
     -------
-    batches : iterator of ndarray
+    batches : iterator of ndarray (or of lists or dicts of them, for several inputs)
     num_batches : int or None
         None for an iterator of unknown length.
     num_samples : int or None
-        None unless ``x`` is an array.
+        None unless ``x`` is arrays.
     """
     if data_adapter.is_generator_like(x):
         adapter = _generator_adapter(x, None, None, batch_size, False, steps)
-        batches = (input_array(model, _inputs_of(batch), "x") for batch in adapter.epoch())
+        batches = (model_inputs(model, _inputs_of(batch), "x") for batch in adapter.epoch())
         return batches, adapter.num_batches, None
-    x = input_array(model, x, "x")
+    x = model_inputs(model, x, "x")
     adapter = data_adapter.ArrayAdapter(x, batch_size=data_adapter.resolve_batch_size(batch_size))
-    return _inputs_then_close(adapter), adapter.num_batches, len(x)
+    return _inputs_then_close(adapter), adapter.num_batches, adapter.num_samples
 
 
 def _inputs_then_close(adapter):
@@ -170,6 +177,92 @@ def _inputs_of(batch):
     return batch[0] if isinstance(batch, tuple) else batch
 
 
+# ------------------------------------------------------------ model structure
+def input_structure(model):
+    """None for a model with one plain input; else its inputs' structure (a list of several, or a dict)."""
+    return _structure(getattr(model, "_inputs_struct", None))
+
+
+def output_structure(model):
+    """None for a model with one plain output (Sequential, subclassed, ``Model(x, tensor)`` or a list of
+    one, which Keras 3 unpacks); else its outputs' structure (a list of several, or a dict)."""
+    return _structure(getattr(model, "_outputs_struct", None))
+
+
+def _structure(structure):
+    if isinstance(structure, (list, tuple)) and len(structure) == 1 \
+            and not isinstance(structure[0], (list, tuple, dict)):
+        return None
+    return structure if isinstance(structure, (list, tuple, dict)) else None
+
+
+def input_keys(model):
+    """The names ``x`` as a dict uses for each input, in the order of ``model.inputs``."""
+    return _keys(input_structure(model), model.input_names)
+
+
+def output_keys(model):
+    """The names ``y``, ``sample_weight`` and compile's dicts use for each output, in the order of
+    ``model.outputs``: the output layers' names, or the keys of a model whose outputs are a dict
+    (as Keras 3 names them in the History)."""
+    return _keys(output_structure(model), model.output_names)
+
+
+def _keys(structure, names):
+    if isinstance(structure, dict) and not any(isinstance(v, (list, tuple, dict)) for v in structure.values()):
+        return list(structure)
+    return list(names)
+
+
+def output_shapes(model):
+    """The shape of each output, in the order of :func:`output_keys`."""
+    if output_structure(model) is None:
+        return [model.output_shape]
+    return [tensor.shape for tensor in model.outputs]
+
+
+def _entry(argument, key, count):
+    """How errors name one input's or output's part of ``argument``: ``y['out_a']``."""
+    return argument if count == 1 else f"{argument}[{key!r}]"
+
+
+def _per_key(value, keys, argument, what, needed=None):
+    """``value`` -- one array, a list in the model's order, or a dict keyed by ``keys`` -- as a list with
+    one entry per key (None where it gives none).
+
+    ``what`` is ``'input'`` or ``'output'``; ``needed`` the positions that must be given (all if None).
+    Like Keras 3, a list may also hold just the needed entries, in order.
+    """
+    count = len(keys)
+    needed = range(count) if needed is None else needed
+    if count == 1:
+        return [data_adapter.single(value, keys, argument)]
+    plural = f"the model has {count} {what}s {keys}"
+    if isinstance(value, dict):
+        unknown = [key for key in value if key not in keys]
+        if unknown:
+            raise ValueError(f"`{argument}` has the key(s) {unknown}, which name no {what}: {plural}.")
+        values = [value.get(key) for key in keys]
+    elif isinstance(value, (list, tuple)):
+        if len(value) == count:
+            values = list(value)
+        elif len(value) == len(needed):  # only the outputs that have a loss or metrics
+            values = [None] * count
+            for position, item in zip(needed, value):
+                values[position] = item
+        else:
+            raise ValueError(f"`{argument}` must hold one array per {what}, in order; {plural}, and `{argument}` "
+                             f"holds {len(value)}.")
+    else:
+        raise ValueError(f"`{argument}` is one array, but {plural}: pass a list of {count} arrays in that "
+                         f"order, or a dict keyed by those names.")
+    missing = [keys[position] for position in needed if values[position] is None]
+    if missing:
+        reason = " (it has a loss or metrics)" if what == "output" else ""
+        raise ValueError(f"`{argument}` has no array for the {what}(s) {missing}{reason}; {plural}.")
+    return values
+
+
 # ---------------------------------------------------------------------- arrays
 def input_array(model, x, argument):
     """``x`` as one array that fits the model's input (the model is built for it if needed)."""
@@ -180,8 +273,26 @@ def input_array(model, x, argument):
     if not model.built:
         model._build_for((None,) + x.shape[1:])
     elif model._build_input_shape is not None:
-        check_input_shape(x, model._build_input_shape[1:], argument)
+        expected = model._build_input_shape
+        if expected and isinstance(expected[0], (tuple, list)):  # a functional model's list of one input
+            expected = expected[0]
+        check_input_shape(x, expected[1:], argument)
     return x
+
+
+def model_inputs(model, x, argument):
+    """``x`` checked against the model's inputs, as the model takes it: one array, or a list or dict."""
+    structure = input_structure(model)
+    if structure is None:
+        return input_array(model, x, argument)
+    keys = input_keys(model)
+    arrays = []
+    for key, value, tensor in zip(keys, _per_key(x, keys, argument, "input"), model.inputs):
+        name = _entry(argument, key, len(keys))
+        array = data_adapter.check_array(value, name)
+        check_input_shape(array, tensor.shape[1:], name)
+        arrays.append(array)
+    return data_adapter.pack_arrays(structure, arrays)
 
 
 def checked_arrays(model, x, y, sample_weight, prefix=""):
@@ -192,17 +303,100 @@ def checked_arrays(model, x, y, sample_weight, prefix=""):
     :func:`sample_weights_for`).  ``prefix`` goes before each argument name in
     errors.
     """
+    if model._structured_data:  # several inputs or outputs, or a dict of them (known since compile)
+        return _checked_structures(model, x, y, sample_weight, prefix)
     x = input_array(model, x, prefix + "x")
+    output_shape = model.output_shape
+    if isinstance(output_shape, dict) or (output_shape and isinstance(output_shape[0], (tuple, list))):
+        raise ValueError(f"Model {model.name!r} returns several outputs from call() (shapes {output_shape}); "
+                         "fit and evaluate train several outputs of a functional model, Model(inputs, outputs). "
+                         "For a subclassed model, override train_step and test_step.")
     y = data_adapter.check_array(data_adapter.single(y, model.output_names, prefix + "y"), prefix + "y")
     sample_weight = data_adapter.check_array(sample_weight, prefix + "sample_weight", allow_none=True)
     data_adapter.check_lengths(**{prefix + "x": x, prefix + "y": y, prefix + "sample_weight": sample_weight})
     if len(x) == 0:
         raise ValueError(f"`{prefix}x` is empty: there is nothing to train or evaluate on.")
-    y = check_targets(y, model.output_shape, model._compiled_loss, prefix + "y")
+    y = check_targets(y, output_shape, model._compiled_loss, prefix + "y")
     data_adapter.check_finite(x, prefix + "x")
     data_adapter.check_finite(y, prefix + "y")
-    model._build_metrics(y.shape, model.output_shape)
+    model._build_metrics([y.shape], [output_shape])
     return x, y, sample_weight
+
+
+def _checked_structures(model, x, y, sample_weight, prefix):
+    """:func:`checked_arrays` for a model with several inputs or outputs (or a dict of them)."""
+    x = model_inputs(model, x, prefix + "x")
+    keys, shapes, losses_ = output_keys(model), output_shapes(model), model._compiled_losses
+    needed = [i for i, loss in enumerate(losses_)
+              if loss is not None or model._metric_specs[i] or model._weighted_specs[i]]
+    if y is None:
+        raise ValueError(f"`{prefix}y` is required; received None.")
+    targets = _per_key(y, keys, prefix + "y", "output", needed)
+    targets = [None if value is None else data_adapter.check_array(value, _entry(prefix + "y", key, len(keys)))
+               for key, value in zip(keys, targets)]
+    weights = _sample_weight_entries(sample_weight, keys, prefix + "sample_weight")
+    inputs = input_keys(model)
+    named = {_entry(prefix + "x", key, len(inputs)): a for key, a in zip(inputs, data_adapter.flatten_arrays(x))}
+    named.update({_entry(prefix + "y", key, len(keys)): a for key, a in zip(keys, targets)})
+    if isinstance(weights, list):
+        named.update({_entry(prefix + "sample_weight", key, len(keys)): a for key, a in zip(keys, weights)})
+    else:
+        named[prefix + "sample_weight"] = weights
+    data_adapter.check_lengths(**named)
+    if len(data_adapter.flatten_arrays(x)[0]) == 0:
+        raise ValueError(f"`{prefix}x` is empty: there is nothing to train or evaluate on.")
+    for i, (key, target, loss) in enumerate(zip(keys, targets, losses_)):
+        if target is not None:
+            name = _entry(prefix + "y", key, len(keys))
+            targets[i] = check_targets(target, shapes[i], loss, name) if loss is not None else data_adapter.cast(target)
+    for key, array in zip(inputs, data_adapter.flatten_arrays(x)):
+        data_adapter.check_finite(array, _entry(prefix + "x", key, len(inputs)))
+    for key, target in zip(keys, targets):
+        if target is not None:
+            data_adapter.check_finite(target, _entry(prefix + "y", key, len(keys)))
+    model._build_metrics([None if t is None else t.shape for t in targets], shapes)
+    structure = output_structure(model)
+    packed = data_adapter.pack_arrays(structure, targets) if structure is not None else targets[0]
+    if isinstance(weights, list):
+        weights = data_adapter.pack_arrays(structure, weights) if structure is not None else weights[0]
+    return x, packed, weights
+
+
+def _sample_weight_entries(sample_weight, keys, argument):
+    """None, one array for every output, or (several outputs) a list with an array or None per output."""
+    if sample_weight is None:
+        return None
+    count = len(keys)
+    per_output = isinstance(sample_weight, dict) or (
+        isinstance(sample_weight, (list, tuple)) and count > 1 and len(sample_weight) > 0
+        and all(item is None or _has_batch_axis(item) for item in sample_weight))
+    if count == 1 and isinstance(sample_weight, (list, tuple, dict)):
+        sample_weight = data_adapter.single(sample_weight, keys, argument)
+        per_output = False
+    if not per_output:
+        return data_adapter.check_array(sample_weight, argument)
+    if isinstance(sample_weight, dict):
+        unknown = [key for key in sample_weight if key not in keys]
+        if unknown:
+            raise ValueError(f"`{argument}` has the key(s) {unknown}, which name no output: the model has "
+                             f"{count} outputs {keys}.")
+        missing = [key for key in keys if key not in sample_weight]
+        if missing:
+            raise ValueError(f"`{argument}` has no entry for the output(s) {missing}: give one array per output "
+                             f"(None for an output without weights), or one array for every output.")
+        values = [sample_weight[key] for key in keys]
+    elif len(sample_weight) != count:
+        raise ValueError(f"`{argument}` must hold one array (or None) per output, {count} for {keys}, or be one "
+                         f"array for every output; received a list of {len(sample_weight)}.")
+    else:
+        values = list(sample_weight)
+    return [data_adapter.check_array(value, _entry(argument, key, count), allow_none=True)
+            for key, value in zip(keys, values)]
+
+
+def _has_batch_axis(value):
+    """An array or a list of values (one output's weights), not a number (one sample's weight)."""
+    return len(getattr(value, "shape", ())) > 0 or isinstance(value, (list, tuple))
 
 
 def sample_weights_for(model, y, sample_weight, class_weight, prefix=""):
@@ -210,6 +404,8 @@ def sample_weights_for(model, y, sample_weight, class_weight, prefix=""):
 
     Returns None when neither is given.
     """
+    if model._output_keys is not None:  # outputs as a list or dict
+        return _structured_sample_weights(model, y, sample_weight, class_weight, prefix)
     if class_weight is not None:
         if sample_weight is not None:
             raise ValueError("Pass either `class_weight` or `sample_weight`, not both (Keras 3 rule).")
@@ -221,6 +417,40 @@ def sample_weights_for(model, y, sample_weight, class_weight, prefix=""):
         sample_weight = check_sample_weight(sample_weight, model.output_shape, len(y),
                                             model._sample_weight_mode, prefix + "sample_weight")
     return sample_weight
+
+
+def _structured_sample_weights(model, y, sample_weight, class_weight, prefix):
+    """:func:`sample_weights_for` for a model whose outputs are a list or dict: one array applies to
+    every output; a list or dict gives each output its own (or None)."""
+    keys, shapes, argument = output_keys(model), output_shapes(model), prefix + "sample_weight"
+    targets = data_adapter.flatten_arrays(y)
+    if class_weight is not None:
+        if len(keys) > 1:
+            raise ValueError(f"`class_weight` is only supported for models with a single output (Keras 3 "
+                             f"rule); this model has {len(keys)} outputs {keys}. Pass `sample_weight` per "
+                             "output instead (a list or a dict keyed by output names).")
+        if sample_weight is not None:
+            raise ValueError("Pass either `class_weight` or `sample_weight`, not both (Keras 3 rule).")
+        check_class_weight(class_weight, max(shapes[0][-1], 2))
+        sample_weight = class_weights_to_sample_weights(targets[0], class_weight,
+                                                        losses.is_sparse(model._compiled_losses[0]))
+    if sample_weight is None:
+        return None
+    n = len(next(t for t in targets if t is not None))
+    if isinstance(sample_weight, numpy.ndarray):
+        data_adapter.check_finite(sample_weight, argument)
+        for key, shape in zip(keys, shapes):  # one array for every output must fit each
+            checked = check_sample_weight(sample_weight, shape, n, model._sample_weight_mode,
+                                          argument if len(keys) == 1 else f"{argument} (for output {key!r})")
+        return checked
+    weights = []
+    for key, shape, weight in zip(keys, shapes, data_adapter.flatten_arrays(sample_weight)):
+        if weight is not None:
+            name = _entry(argument, key, len(keys))
+            data_adapter.check_finite(weight, name)
+            weight = check_sample_weight(weight, shape, n, model._sample_weight_mode, name)
+        weights.append(weight)
+    return data_adapter.pack_arrays(output_structure(model), weights)
 
 
 def weighted_arrays(model, x, y, sample_weight, class_weight=None, prefix=""):

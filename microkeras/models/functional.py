@@ -25,6 +25,8 @@ from microkeras.saving.object_registration import CustomObjectScope, SafeModeSco
 class Functional(Model):
     """A model made of the layers between ``inputs`` and ``outputs`` (see the module docstring)."""
 
+    keeps_integer_inputs = True  # ids pass through to the layers that take them
+
     def __init__(self, inputs, outputs, name=None, trainable=True, **kwargs):
         super().__init__(name=name, trainable=trainable, **kwargs)
         for argument, structure in (("inputs", inputs), ("outputs", outputs)):
@@ -46,7 +48,7 @@ class Functional(Model):
         self._layers = _layers_of(self._nodes, flatten(inputs))
         self.built = True
         self._build_input_shape = map_structure(lambda tensor: tensor.shape, inputs)
-        self._output_shape = map_structure(lambda tensor: tensor.shape, outputs)
+        self._output_shape = _unpack_singleton(map_structure(lambda tensor: tensor.shape, outputs))
 
     @property
     def inputs(self):
@@ -171,7 +173,12 @@ class Functional(Model):
                                          (node.args, node.kwargs))
             outputs = node.layer(*args, **kwargs)
             values.update(zip(map(id, node.outputs), flatten(outputs)))
-        return map_structure(lambda tensor: values[id(tensor)], self._outputs_struct)
+        # A list of one output gives its array, as in Keras 3: the model has one output.
+        return _unpack_singleton(map_structure(lambda tensor: values[id(tensor)], self._outputs_struct))
+
+
+def _unpack_singleton(structure):
+    return structure[0] if isinstance(structure, (list, tuple)) and len(structure) == 1 else structure
 
 
 def _as_lists(structure):

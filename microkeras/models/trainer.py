@@ -7,6 +7,11 @@ with respect to ``trainable_weights``, and the optimizer's update.  Metrics,
 callbacks and the progress bar run on concrete numpy values outside the
 trace; ``evaluate`` and ``predict`` never trace.  Data is checked and batched
 by :mod:`microkeras.models.data_preparation` before any weight changes.
+
+A model with several outputs (a functional model) gets one loss per output;
+the loss ``fit`` minimizes is their weighted sum plus :attr:`losses`, and the
+History holds each output's unweighted loss and its metrics under the
+output's name (``out_a_loss``, ``out_a_mae``), as Keras 3 reports them.
 """
 
 import itertools
@@ -21,6 +26,7 @@ from microkeras import call_scope, losses, optimizers
 from microkeras import callbacks as callbacks_module
 from microkeras import metrics as metrics_module
 from microkeras.gradient_tape import GradientTape
+from microkeras.layers.keras_tensor import flatten, map_structure
 from microkeras.models import data_adapter, data_preparation
 from microkeras.utils.argument_checks import check_int
 
@@ -41,8 +47,13 @@ class Trainer:
         self.stop_training = False
         self.history = None
         self._compiled_loss = None
+        self._compiled_losses = [None]
+        self._output_keys = None  # the output names, for a model whose outputs are a list or dict
+        self._structured_data = False
+        self._output_loss_trackers = []
         self._metrics = []
         self._metric_weighted = []
+        self._metric_outputs = []
         self._loss_tracker = metrics_module.Mean(name="loss")
 
     # ------------------------------------------------------------------ compile
@@ -54,19 +65,27 @@ class Trainer:
         ----------
         optimizer : str or Optimizer
             ``'rmsprop'`` (default), ``'adam'``, ``'sgd'``, ... or an instance.
-        loss : str, callable or Loss
+        loss : str, callable, Loss, list or dict
             ``'categorical_crossentropy'``, ``'mse'``, ``losses.Huber()``, ...
-        metrics : list
+            With several outputs: one loss for every output, a list with one
+            per output (None for an output without a loss), or a dict keyed by
+            output names that names every output.
+        metrics : list or dict
             Strings (``'accuracy'`` is resolved by the label and output shapes),
             callables or ``Metric`` instances.  Each appears in the History under
-            the name given.
+            the name given.  With several outputs, as in Keras 3: a list with
+            one entry (a metric, a list of metrics or None) per output, or a
+            dict keyed by output names; the History names them
+            ``<output>_<metric>``.
         loss_weights : float, list or dict, optional
-            Scales the loss (one entry: microkeras models have one output).
+            Scales the loss; with several outputs, a list or dict with one
+            weight per output (the total is the weighted sum).
         sample_weight_mode : None or 'temporal'
             Keras 2's flag for per-timestep weights; with ``'temporal'``,
             ``sample_weight`` must be 2D.
-        weighted_metrics : list, optional
-            Metrics that take ``sample_weight``/``class_weight`` into account.
+        weighted_metrics : list or dict, optional
+            Metrics that take ``sample_weight``/``class_weight`` into account
+            (structured as ``metrics``).
         target_tensors : array, optional
             Keras 2 only: fixed targets used when ``fit`` gets no ``y``.
         """
@@ -74,19 +93,34 @@ class Trainer:
         if unknown:
             raise TypeError(f"compile() got unexpected keyword argument(s): {', '.join(unknown)}.")
         optimizer = optimizers.get(optimizer)
-        compiled_loss = None if loss is None else losses.to_loss(self._single_output(loss, "loss"))
-        loss_weight = self._resolve_loss_weight(loss_weights)
-        metric_specs = self._check_metric_specs(metrics, "metrics")
-        weighted_specs = self._check_metric_specs(weighted_metrics, "weighted_metrics")
+        keys = data_preparation.output_keys(self)
+        if len(keys) <= 1:
+            compiled_losses = [None if loss is None else losses.to_loss(self._single_output(loss, "loss"))]
+            loss_weight_list = [self._resolve_loss_weight(loss_weights)]
+            metric_specs = [self._check_metric_specs(metrics, "metrics")]
+            weighted_specs = [self._check_metric_specs(weighted_metrics, "weighted_metrics")]
+        else:
+            compiled_losses = self._losses_per_output(loss, keys)
+            loss_weight_list = self._loss_weights_per_output(loss_weights, keys, compiled_losses)
+            metric_specs = self._metric_specs_per_output(metrics, keys, "metrics")
+            weighted_specs = self._metric_specs_per_output(weighted_metrics, keys, "weighted_metrics")
         if sample_weight_mode not in (None, "temporal"):
             raise ValueError(f"`sample_weight_mode` must be None or 'temporal'; received {sample_weight_mode!r}.")
-        if target_tensors is not None:
+        if target_tensors is not None and len(keys) <= 1:
             target_tensors = data_adapter.check_array(self._single_output(target_tensors, "target_tensors"),
                                                       "target_tensors")
         self.optimizer = optimizer
         self.loss = loss
-        self._compiled_loss = compiled_loss
-        self._loss_weight = loss_weight
+        self._compiled_losses = compiled_losses
+        self._loss_weights = loss_weight_list
+        self._compiled_loss, self._loss_weight = compiled_losses[0], loss_weight_list[0]  # the one-output step
+        self._output_keys = keys if data_preparation.output_structure(self) is not None else None
+        # Data for several inputs or outputs (lists, dicts) takes the longer way through data preparation.
+        self._structured_data = self._output_keys is not None or data_preparation.input_structure(self) is not None
+        # Keras 3 tracks each output's unweighted loss when there is more than one loss.
+        with_loss = [key for key, each in zip(keys, compiled_losses) if each is not None]
+        self._output_loss_trackers = ([metrics_module.Mean(name=f"{key}_loss") for key in with_loss]
+                                      if len(with_loss) > 1 else [])
         self._metric_specs = metric_specs
         self._weighted_specs = weighted_specs
         self._metrics = []
@@ -103,7 +137,7 @@ class Trainer:
                                  f"received {len(value)}.")
             return value[0]
         if isinstance(value, dict):
-            name = self.output_names[0]
+            name = (data_preparation.output_keys(self) or ["output_0"])[0]
             if set(value) != {name}:
                 raise ValueError(f"`{argument}` as a dict must be keyed by the output name {name!r}; "
                                  f"received keys {sorted(value)}.")
@@ -127,15 +161,78 @@ class Trainer:
             specs = [specs]
         if not isinstance(specs, (list, tuple)):
             raise TypeError(f"`{argument}` must be a list of metrics; received {specs!r}.")
+        # Lists inside (one output's list in a list, as for several outputs) are flattened, as in Keras 3.
+        specs = [item for spec in specs for item in (spec if isinstance(spec, (list, tuple)) else [spec])
+                 if item is not None]
         for spec in specs:
             if not (isinstance(spec, str) and metrics_module.is_accuracy_name(spec)):
                 metrics_module.get(spec)  # raises on unknown names now, not mid-fit
         return list(specs)
 
+    def _per_output(self, value, keys, argument, kind):
+        """``value`` given per output -- a list in the order of ``model.outputs`` or a dict keyed by output
+        names -- as a list with one entry per output (None where a dict has none).
+
+        Dicts may leave outputs out; lists must have one entry per output (Keras 3's rules).
+        """
+        if isinstance(value, dict):
+            unknown = [key for key in value if key not in keys]
+            if unknown:
+                raise ValueError(f"`{argument}` has the key(s) {unknown}, which name no output; the model's "
+                                 f"outputs are {keys}.")
+            return [value.get(key) for key in keys]
+        if isinstance(value, (list, tuple)) and len(value) != len(keys):
+            raise ValueError(f"`{argument}` must have one entry per output, {len(keys)} for {keys}; received "
+                             f"{len(value)}. {kind}")
+        return list(value)
+
+    def _losses_per_output(self, loss, keys):
+        if loss is None:
+            return [None] * len(keys)
+        if isinstance(loss, dict):
+            missing = [key for key in keys if key not in loss]
+            if missing:
+                raise ValueError(f"`loss` as a dict must name every output; it lacks {missing} (the model's "
+                                 f"outputs are {keys}). Map an output to None to train it without a loss.")
+        if not isinstance(loss, (list, tuple, dict)):
+            return [losses.to_loss(loss) for _ in keys]  # one loss for every output
+        return [None if each is None else losses.to_loss(each) for each in self._per_output(
+            loss, keys, "loss", "Pass one loss (applied to every output), a list with one loss (or None) per "
+            "output, or a dict keyed by output names.")]
+
+    def _loss_weights_per_output(self, loss_weights, keys, compiled_losses):
+        if loss_weights is None:
+            return [1.0] * len(keys)
+        if not isinstance(loss_weights, (list, tuple, dict)):
+            raise TypeError(f"`loss_weights` must be a list or a dict with one weight per output for a model "
+                            f"with {len(keys)} outputs {keys}; received {loss_weights!r}.")
+        weights = self._per_output(loss_weights, keys, "loss_weights", "")
+        missing = [key for key, weight, loss in zip(keys, weights, compiled_losses)
+                   if weight is None and loss is not None]
+        if missing:
+            raise ValueError(f"`loss_weights` as a dict must give a weight to every output that has a loss; it "
+                             f"lacks {missing}.")
+        for weight in weights:
+            if weight is not None and (isinstance(weight, bool) or not isinstance(weight, numbers.Real)):
+                raise TypeError(f"`loss_weights` must hold numbers; received {weight!r}.")
+        return [1.0 if weight is None else float(weight) for weight in weights]
+
+    def _metric_specs_per_output(self, specs, keys, argument):
+        if not specs:
+            return [[] for _ in keys]
+        if not isinstance(specs, (list, tuple, dict)):
+            raise TypeError(f"`{argument}` must be a list with one entry per output or a dict keyed by output "
+                            f"names for a model with {len(keys)} outputs {keys}; received {specs!r}.")
+        per_output = self._per_output(specs, keys, argument, (
+            "With several outputs, Keras 3 takes a list with one entry (a metric, a list of metrics or None) "
+            "per output, or a dict keyed by output names; to apply a metric to every output, repeat it."))
+        return [self._check_metric_specs(each, argument) for each in per_output]
+
     @property
     def metrics(self):
-        """The loss tracker and the compiled metrics (once built by data)."""
-        return [self._loss_tracker] + list(self._metrics)
+        """The loss tracker, each output's loss tracker (several outputs) and the compiled metrics
+        (once built by data)."""
+        return [self._loss_tracker, *self._output_loss_trackers, *self._metrics]
 
     @property
     def metrics_names(self):
@@ -145,31 +242,47 @@ class Trainer:
         for metric in self.metrics:
             metric.reset_state()
 
-    def _build_metrics(self, y_shape, y_pred_shape):
-        """Resolve the metric specs for these label/output shapes (``'accuracy'`` depends on them).
+    def _build_metrics(self, y_shapes, y_pred_shapes):
+        """Resolve the metric specs for these label/output shapes, one per output (``'accuracy'`` depends
+        on them; None for an output given no labels).
 
         Names follow Keras 3: a repeated name gets ``_1``, ``_2``...; a
         weighted metric whose name is taken becomes ``weighted_<name>``.
+        With several outputs each name starts with the output's
+        (``out_a_mae``), and the metrics are listed by name, the order in
+        which Keras 3's ``evaluate`` returns them.
         """
-        key = (len(y_shape), y_shape[-1:], y_pred_shape[-1:])
+        if len(y_shapes) == 1:  # checked for every batch of a generator and every train_on_batch
+            key = (len(y_shapes[0]), y_shapes[0][-1:], y_pred_shapes[0][-1:])
+        else:
+            key = tuple(None if y is None else (len(y), y[-1:], p[-1:]) for y, p in zip(y_shapes, y_pred_shapes))
         if self._metrics_key == key:
             return
-        taken = {"loss"}
+        several = self._output_keys is not None and len(self._output_keys) > 1
+        taken = {"loss"} | {tracker.name for tracker in self._output_loss_trackers}
         built = []
-        for specs, weighted in ((self._metric_specs, False), (self._weighted_specs, True)):
-            for spec in specs:
-                metric = self._make_metric(spec, y_shape, y_pred_shape)
-                name = metric.name
-                if name in taken and weighted:
-                    name = "weighted_" + name
-                base, count = name, 1
-                while name in taken:
-                    name, count = f"{base}_{count}", count + 1
-                metric.name = name
-                taken.add(name)
-                built.append((metric, weighted))
-        self._metrics = [m for m, _ in built]
-        self._metric_weighted = [w for _, w in built]
+        for specs_per_output, weighted in ((self._metric_specs, False), (self._weighted_specs, True)):
+            for output, specs in enumerate(specs_per_output):
+                prefix = f"{self._output_keys[output]}_" if several else ""
+                for spec in specs:
+                    metric = self._make_metric(spec, y_shapes[output], y_pred_shapes[output])
+                    name = prefix + metric.name
+                    if name in taken and weighted:
+                        name = prefix + "weighted_" + metric.name
+                    base, count = name, 1
+                    while name in taken:
+                        name, count = f"{base}_{count}", count + 1
+                    if several:  # the metric keeps its own name, as in Keras 3
+                        metric = _OutputMetric(metric, name)
+                    else:
+                        metric.name = name
+                    taken.add(name)
+                    built.append((metric, weighted, output))
+        if several:
+            built.sort(key=lambda entry: entry[0].name)
+        self._metrics = [m for m, _, _ in built]
+        self._metric_weighted = [w for _, w, _ in built]
+        self._metric_outputs = [o for _, _, o in built]
         self._metrics_key = key
 
     @staticmethod
@@ -188,7 +301,9 @@ class Trainer:
         or ``self.losses`` is differentiated.
         """
         total = None
-        if self._compiled_loss is not None:
+        if self._output_keys is not None:
+            total = self._compute_output_losses(y, y_pred, sample_weight)
+        elif self._compiled_loss is not None:
             total = self._compiled_loss(y, y_pred, sample_weight)
             if self._loss_weight != 1.0:
                 total = total * self._loss_weight
@@ -199,15 +314,54 @@ class Trainer:
             raise ValueError("No loss to compute: pass `loss` to compile() or add losses with add_loss().")
         return total
 
+    def _compute_output_losses(self, y, y_pred, sample_weight):
+        """The weighted sum of the outputs' losses; each output's unweighted loss goes to its tracker."""
+        targets, weights = self._per_output_values(y), self._per_output_values(sample_weight)
+        trackers = iter(self._output_loss_trackers)
+        total = None
+        for loss, weight, target, prediction, sample_weights in zip(
+                self._compiled_losses, self._loss_weights, targets, flatten(y_pred), weights):
+            if loss is None:
+                continue
+            value = loss(target, prediction, sample_weights)
+            tracker = next(trackers, None)
+            if tracker is not None:
+                tracker.update_state(getval(value), sample_weight=len(getval(prediction)))
+            if weight != 1.0:
+                value = value * weight
+            total = value if total is None else total + value
+        return total
+
+    def _per_output_values(self, value):
+        """Targets or sample weights as a list in the order of the outputs: from a list, a dict keyed by
+        output names, None (for every output) or one array (for every output)."""
+        count = len(self._output_keys)
+        if value is None:
+            return [None] * count
+        if isinstance(value, dict) and all(key in self._output_keys for key in value):
+            return [value.get(key) for key in self._output_keys]
+        if isinstance(value, (list, tuple, dict)):  # structured as the outputs
+            return flatten(value)
+        return [value] * count
+
     def compute_metrics(self, x, y, y_pred, sample_weight=None):
         """Update the compiled metrics with a batch; return :meth:`get_metrics_result`."""
+        if self._output_keys is not None:
+            targets, predictions = self._per_output_values(y), flatten(y_pred)
+            weights = self._per_output_values(sample_weight)
+            for metric, weighted, output in zip(self._metrics, self._metric_weighted, self._metric_outputs):
+                metric.update_state(targets[output], predictions[output], weights[output] if weighted else None)
+            return self.get_metrics_result()
         for metric, weighted in zip(self._metrics, self._metric_weighted):
             metric.update_state(y, y_pred, sample_weight if weighted else None)
         return self.get_metrics_result()
 
     def get_metrics_result(self):
         """Current values of :attr:`metrics`, sorted by name as Keras 3 reports them."""
-        return dict(sorted((m.name, m.result()) for m in self.metrics))
+        tracked = self.metrics
+        if len(tracked) == 1:  # the loss alone: nothing to sort (the usual step of a model without metrics)
+            return {tracked[0].name: tracked[0].result()}
+        return dict(sorted([(m.name, m.result()) for m in tracked]))
 
     def train_step(self, data):
         """One optimization step on ``data`` (``(x, y)`` or ``(x, y, sample_weight)``); returns the logs.
@@ -224,8 +378,13 @@ class Trainer:
             self.optimizer.apply(tape.gradient(loss, weights), weights)
         else:
             warnings.warn("The model does not have any trainable weights.", stacklevel=2)
-        y_pred = getval(y_pred)
-        self._loss_tracker.update_state(getval(loss), sample_weight=len(y_pred))
+        if type(y_pred) in (list, tuple, dict):  # several outputs
+            y_pred = map_structure(getval, y_pred)
+            batch_size = len(flatten(y_pred)[0])
+        else:
+            y_pred = getval(y_pred)
+            batch_size = len(y_pred)
+        self._loss_tracker.update_state(getval(loss), sample_weight=batch_size)
         return self.compute_metrics(x, y, y_pred, sample_weight)
 
     def test_step(self, data):
@@ -233,7 +392,7 @@ class Trainer:
         x, y, sample_weight = data_adapter.unpack_x_y_sample_weight(data)
         y_pred = self(x, training=False)
         loss = self.compute_loss(x, y, y_pred, sample_weight, training=False)
-        self._loss_tracker.update_state(loss, sample_weight=len(y_pred))
+        self._loss_tracker.update_state(loss, sample_weight=len(flatten(y_pred)[0]))
         return self.compute_metrics(x, y, y_pred, sample_weight)
 
     def predict_step(self, data):
@@ -342,7 +501,8 @@ class Trainer:
 
     # ----------------------------------------------------------------- predict
     def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None, **kwargs):
-        """Model outputs for ``x``, computed in batches and returned as one float32 array."""
+        """Model outputs for ``x``, computed in batches: one float32 array, or a list or dict of them
+        for a model with several outputs (structured as ``model.outputs``)."""
         _reject_unknown(kwargs, "predict", _NO_EFFECT_FIT_ARGS)
         verbose = _check_verbose(verbose)
         steps = data_adapter.resolve_steps(steps, "steps")
@@ -350,24 +510,36 @@ class Trainer:
         callback_list = callbacks_module.CallbackList(callbacks, add_progbar=verbose != 0, model=self,
                                                       verbose=verbose, epochs=1,
                                                       steps=data_preparation.known_steps(num_batches, steps))
-        outputs, filled = [], 0
+        outputs, structure, filled = [], None, 0  # outputs: one list of batches (or one array) per output
         with call_scope.guard():
             callback_list.on_predict_begin()
             for step, xb in enumerate(itertools.islice(batches, steps)):
                 callback_list.on_predict_batch_begin(step)
-                batch_out = numpy.asarray(self.predict_step(xb))  # Keras hands predict_step the bare batch
-                if size is None:
-                    outputs.append(batch_out)
+                # Keras hands predict_step the bare batch; a list of inputs goes in a tuple, (x,), so
+                # that unpack_x_y_sample_weight does not read it as (x, y).
+                batch_out = self.predict_step((xb,) if type(xb) in (list, tuple) else xb)
+                if type(batch_out) in (list, tuple, dict):  # several outputs
+                    structure = batch_out
+                    leaves = [numpy.asarray(leaf) for leaf in flatten(batch_out)]
+                    batch_out = data_adapter.pack_arrays(structure, leaves)
                 else:
-                    if not outputs:  # one preallocated array instead of a final concatenate
-                        outputs.append(numpy.empty((size,) + batch_out.shape[1:], dtype=batch_out.dtype))
-                    outputs[0][filled:filled + len(batch_out)] = batch_out
-                filled += len(batch_out)
+                    batch_out = numpy.asarray(batch_out)
+                    leaves = [batch_out]
+                if not outputs:  # with a known size: one preallocated array instead of a final concatenate
+                    outputs = [[] if size is None else numpy.empty((size,) + leaf.shape[1:], dtype=leaf.dtype)
+                               for leaf in leaves]
+                for output, leaf in zip(outputs, leaves):
+                    if size is None:
+                        output.append(leaf)
+                    else:
+                        output[filled:filled + len(leaf)] = leaf
+                filled += len(leaves[0])
                 callback_list.on_predict_batch_end(step, {"outputs": batch_out})
             callback_list.on_predict_end()
         if not outputs:
             raise ValueError("predict() received no data: `x` produced no batches.")
-        return outputs[0][:filled] if size is not None else numpy.concatenate(outputs)
+        outputs = [output[:filled] if size is not None else numpy.concatenate(output) for output in outputs]
+        return outputs[0] if structure is None else data_adapter.pack_arrays(structure, outputs)
 
     # ---------------------------------------------------------------- on_batch
     def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None, return_dict=False):
@@ -389,10 +561,13 @@ class Trainer:
         return self._format_logs(logs, return_dict)
 
     def predict_on_batch(self, x):
-        """Model outputs for one batch, as a float32 array."""
-        x = data_preparation.input_array(self, x, "x")
+        """Model outputs for one batch: a float32 array, or a list or dict of them (several outputs)."""
+        x = data_preparation.model_inputs(self, x, "x")
         with call_scope.guard():
-            return numpy.asarray(self.predict_step((x,)))
+            outputs = self.predict_step((x,))
+        if type(outputs) in (list, tuple, dict):
+            return data_adapter.pack_arrays(outputs, [numpy.asarray(leaf) for leaf in flatten(outputs)])
+        return numpy.asarray(outputs)
 
     def _format_logs(self, logs, return_dict):
         """``logs`` as a dict, or as values in the order of :attr:`metrics_names` then by name."""
@@ -406,8 +581,29 @@ class Trainer:
     def _check_compiled(self, method):
         if not self.compiled:
             raise RuntimeError(f"You must call compile() before {method}().")
-        if self._compiled_loss is None and method != "predict":
+        if not any(self._compiled_losses) and method != "predict":
             raise ValueError(f"No loss to compute in {method}(): pass `loss` to compile().")
+
+
+class _OutputMetric(metrics_module.Metric):
+    """A compiled metric of one of several outputs, under its History name (``out_a_mae``).
+
+    The metric itself keeps its name, as in Keras 3, so a ``Metric`` instance
+    given to compile is not renamed.
+    """
+
+    def __init__(self, metric, name):
+        super().__init__(name=name)
+        self.metric = metric
+
+    def update_state(self, y_true, y_pred, sample_weight=None):
+        self.metric.update_state(y_true, y_pred, sample_weight)
+
+    def result(self):
+        return self.metric.result()
+
+    def reset_state(self):
+        self.metric.reset_state()
 
 
 def _as_data(x, y=None, sample_weight=None):
