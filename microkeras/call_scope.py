@@ -17,7 +17,9 @@ Every outermost layer call runs inside a :class:`CallScope`: one
   cannot replace them mid-step);
 - the **state updates** (``variable.assign``), kept here rather than
   written mid-pass: an eager scope writes them when it closes, a tape after
-  its backward pass, and ``stateless_call`` returns them instead.
+  its backward pass, and ``stateless_call`` returns them instead;
+- the **masks** attached to the values of its passes (see
+  :mod:`microkeras.masking`).
 
 Binding writes into shared objects, so it is guarded: a re-entrant lock
 (:data:`weights_lock`) serializes passes that bind and the writes into
@@ -109,7 +111,7 @@ class CallScope:
     """
 
     __slots__ = ("values", "updates", "overrides", "pass_losses", "layer_losses", "training", "commit",
-                 "record_losses", "implicit", "in_pass", "parent", "_root", "_bound", "_held_lock", "__weakref__")
+                 "record_losses", "implicit", "in_pass", "parent", "masks", "_root", "_bound", "_held_lock", "__weakref__")
 
     def __init__(self, values=None, commit=True, record_losses=True, implicit=False):
         # A Variable given as a value stands for its current value.
@@ -126,6 +128,7 @@ class CallScope:
         self.implicit = implicit
         self.in_pass = False
         self.parent = None
+        self.masks = {}  # id(value) -> (value, mask), for the values of this scope's passes
         self._root = None  # the layer of the current pass
         self._bound = {}  # variable -> (value, object written into its places)
         self._held_lock = False  # did this thread hold weights_lock when the scope opened?
@@ -151,6 +154,7 @@ class CallScope:
     def __exit__(self, exc_type, exc, traceback):
         stack = _stack()
         del stack[stack.index(self):]
+        self.masks = {}
         if self.overrides:
             _overriding.discard(self)
         if exc_type is not None:

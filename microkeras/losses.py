@@ -22,6 +22,7 @@ from autograd.tracer import isbox
 
 from microkeras import activations, ops
 from microkeras.config import epsilon, floatx
+from microkeras.masking import get_keras_mask
 from microkeras.utils.naming import to_snake_case
 
 # --------------------------------------------------------------------------
@@ -325,6 +326,9 @@ def _loss_weights(values, sample_weight, mask, reduction):
             )
     if mask is not None:
         mask = numpy.asarray(mask, dtype)
+        if mask.shape != shape:
+            raise ValueError(f"The mask of the predictions has shape {mask.shape}, but the per-sample losses have "
+                             f"shape {shape}: a mask must have one entry per loss value (sample and step).")
         if reduction in ("sum_over_batch_size", "mean"):
             # Keras rescales the mask so the mean runs over the counted elements only.
             counted = float(mask.sum())
@@ -386,18 +390,21 @@ class Loss:
         self.dtype = dtype or floatx()
 
     def __call__(self, y_true, y_pred, sample_weight=None):
+        in_mask = get_keras_mask(y_pred)  # steps a masking layer marked as padding weigh 0
         if type(y_pred) is ops.SoftmaxBox:  # traced probabilities that remember their logits
             fused = self.__dict__.get("_fused", False)
             if fused is False:
                 fused = self._fused = softmax_fused(self)
             if fused is not None:
-                return fused(y_true, y_pred.logits, sample_weight, y_pred._value)
+                return fused(y_true, y_pred.logits, sample_weight, y_pred._value, in_mask)
         y_pred = _as_float(y_pred, self.dtype)
         y_true = _as_float(y_true, self.dtype)
         values = self.call(y_true, y_pred)
         if not isbox(values):  # traced values are numbers; anything else is checked
             _check_loss_values(values, self)
         mask = self.valid_mask(y_true, y_pred)
+        if in_mask is not None:
+            mask = in_mask if mask is None else numpy.logical_and(mask, in_mask)
         return reduce_weighted_values(values, sample_weight, self.reduction, mask)
 
     def call(self, y_true, y_pred):
@@ -710,7 +717,7 @@ def softmax_fused(loss):
         return None
     smoothing = float(options.get("label_smoothing", 0.0))
 
-    def fused(y_true, logits, sample_weight=None, probabilities=None):
+    def fused(y_true, logits, sample_weight=None, probabilities=None, mask=None):
         num_classes = logits.shape[-1]
         if fn is sparse_categorical_crossentropy:
             targets = numpy.eye(num_classes, dtype=logits.dtype)[_sparse_labels(y_true, logits)]
@@ -718,9 +725,9 @@ def softmax_fused(loss):
             targets = numpy.asarray(y_true, dtype=logits.dtype)
             if smoothing:
                 targets = targets * (1.0 - smoothing) + smoothing / num_classes
-        if sample_weight is None and loss.reduction in ("sum_over_batch_size", "mean"):
+        if sample_weight is None and mask is None and loss.reduction in ("sum_over_batch_size", "mean"):
             return ops.softmax_cross_entropy(logits, targets, mean=True, probabilities=probabilities)
         per_sample = ops.softmax_cross_entropy(logits, targets, probabilities=probabilities)
-        return reduce_weighted_values(per_sample, sample_weight, loss.reduction)
+        return reduce_weighted_values(per_sample, sample_weight, loss.reduction, mask)
 
     return fused

@@ -24,6 +24,7 @@ import numpy
 from autograd.tracer import getval, isbox
 
 from microkeras.config import epsilon, floatx
+from microkeras.masking import get_keras_mask
 from microkeras.utils.naming import to_snake_case
 
 # Keras's stand-in for "minus infinity" when top_k hides a prediction.
@@ -329,7 +330,15 @@ class MeanMetricWrapper(Mean):
         self._fn_kwargs = kwargs
 
     def update_state(self, y_true, y_pred, sample_weight=None):
+        mask = get_keras_mask(y_pred)
         values = self._fn(numpy.asarray(y_true), numpy.asarray(y_pred), **self._fn_kwargs)
+        if mask is not None:  # masked steps weigh 0 (Keras 3's apply_mask with reduction "sum")
+            mask = numpy.asarray(mask, numpy.float64)
+            if sample_weight is None:
+                sample_weight = mask
+            else:
+                mask, weights = _same_rank(mask, numpy.asarray(sample_weight, numpy.float64))
+                sample_weight = mask * weights
         super().update_state(values, sample_weight=sample_weight)
 
     def get_config(self):

@@ -4,7 +4,7 @@ from microkeras.layers.convolutional import (Conv1D, Conv2D, Conv2DTranspose, Co
                                              Convolution2DTranspose, DepthwiseConv2D, SeparableConv2D,
                                              SeparableConvolution2D)
 from microkeras.layers.embedding import Embedding
-from microkeras.layers.core import Activation, Dense, Dropout, Flatten, Input, InputLayer, Lambda, Reshape
+from microkeras.layers.core import Activation, Dense, Dropout, Flatten, Input, InputLayer, Lambda, Masking, Reshape
 from microkeras.layers.layer import Layer
 from microkeras.layers.pooling import (AveragePooling1D, AveragePooling2D, AvgPool1D, AvgPool2D, GlobalAveragePooling1D,
                                        GlobalAveragePooling2D, GlobalAvgPool1D, GlobalAvgPool2D, GlobalMaxPool1D,
@@ -31,6 +31,7 @@ __all__ += ["Cropping1D", "Cropping2D", "Permute", "RepeatVector", "UpSampling1D
             "ZeroPadding2D"]
 __all__ += ["Conv1D", "Conv2D", "Conv2DTranspose", "Convolution1D", "Convolution2D", "Convolution2DTranspose",
             "DepthwiseConv2D", "SeparableConv2D", "SeparableConvolution2D"]
+__all__ += ["Masking"]
 __all__ += ["ActivityRegularization", "BatchNormalization", "ELU", "GaussianDropout", "GaussianNoise",
             "GroupNormalization", "LayerNormalization", "LeakyReLU", "Normalization", "PReLU", "ReLU", "Rescaling",
             "Softmax", "SpatialDropout1D", "SpatialDropout2D", "UnitNormalization"]

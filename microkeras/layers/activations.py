@@ -9,6 +9,8 @@ import numbers
 import warnings
 
 import autograd.numpy as np
+import numpy
+from autograd.tracer import getval
 
 from microkeras import activations, constraints, initializers, ops, regularizers
 from microkeras.layers.layer import Layer
@@ -22,7 +24,9 @@ def _non_negative(layer, argument, value):
 
 
 class _Elementwise(Layer):
-    """An activation layer: the output has the input's shape."""
+    """An activation layer: the output has the input's shape (and the input's mask)."""
+
+    supports_masking = True
 
     def compute_output_shape(self, input_shape):
         return input_shape
@@ -157,7 +161,14 @@ class Softmax(_Elementwise):
                              f"{tuple(input_shape)} (rank {rank}).")
         self._axes = tuple(sorted({a % rank for a in axes}))
 
-    def call(self, inputs):
+    def call(self, inputs, mask=None):
+        if mask is not None:  # masked positions get no probability (Keras 3: -1e9 before, 0 after)
+            # Products with a float32 0/1 mask, not np.where (whose gradient autograd computes in float64).
+            keep = _mask_like(self, inputs, mask).astype(numpy.float32)
+            return self._softmax(inputs * keep + (1.0 - keep) * numpy.float32(-1e9)) * keep
+        return self._softmax(inputs)
+
+    def _softmax(self, inputs):
         if len(self._axes) == 1:
             axis = self._axes[0]
             return activations.softmax(inputs, axis=-1 if axis == len(inputs.shape) - 1 else axis)
@@ -168,3 +179,17 @@ class Softmax(_Elementwise):
 
     def get_config(self):
         return {**super().get_config(), "axis": self.axis}
+
+
+def _mask_like(layer, inputs, mask):
+    """``mask`` as a boolean array that broadcasts against ``inputs`` (Keras 3's rule: values > 0.5
+    are kept; trailing dimensions are 1 or match), or ``ValueError`` naming the layer and the shapes."""
+    mask = numpy.asarray(getval(mask))
+    mask = mask if mask.dtype == bool else mask > 0.5
+    shape = numpy.shape(inputs)
+    fits = mask.ndim <= len(shape) and all(m in (1, i) for m, i in zip(mask.shape[::-1], shape[::-1]))
+    if not fits:
+        raise ValueError(f"Layer {layer.name!r} ({type(layer).__name__}): the mask of shape {mask.shape} does "
+                         f"not broadcast against the inputs of shape {shape}; each mask dimension must be 1 or "
+                         "match the input's.")
+    return mask

@@ -1,12 +1,14 @@
-"""Core layers: Input, Dense, Activation, Dropout, Flatten, Reshape, Lambda."""
+"""Core layers: Input, Dense, Activation, Dropout, Masking, Flatten, Reshape, Lambda."""
 
+import inspect
 import math
 import numbers
 
 import autograd.numpy as np
 import numpy
+from autograd.tracer import getval
 
-from microkeras import activations, config, constraints, initializers, ops, regularizers
+from microkeras import activations, config, constraints, initializers, masking, ops, regularizers
 from microkeras.layers.keras_tensor import KerasTensor, Node
 from microkeras.layers.layer import Layer, standardize_shape
 from microkeras.saving import object_registration
@@ -78,6 +80,8 @@ class Dense(Layer):
     multiplied on their last axis.
     """
 
+    supports_masking = True  # the output keeps the input's mask
+
     def __init__(self, units, activation=None, use_bias=True, kernel_initializer="glorot_uniform",
                  bias_initializer="zeros", kernel_regularizer=None, bias_regularizer=None,
                  activity_regularizer=None, kernel_constraint=None, bias_constraint=None, **kwargs):
@@ -128,6 +132,8 @@ class Dense(Layer):
 class Activation(Layer):
     """Applies an activation function (a name such as ``'relu'`` or a callable)."""
 
+    supports_masking = True  # the output keeps the input's mask
+
     def __init__(self, activation, **kwargs):
         super().__init__(**kwargs)
         self.activation = activations.get(activation)
@@ -150,6 +156,8 @@ class Dropout(Layer):
     features across time).  Masks come from a generator seeded by ``seed`` or,
     without one, by the global seed (:func:`microkeras.utils.set_random_seed`).
     """
+
+    supports_masking = True  # the output keeps the input's mask
 
     def __init__(self, rate, noise_shape=None, seed=None, **kwargs):
         super().__init__(**kwargs)
@@ -177,6 +185,42 @@ class Dropout(Layer):
     def get_config(self):
         noise_shape = None if self.noise_shape is None else list(self.noise_shape)
         return {**super().get_config(), "rate": self.rate, "noise_shape": noise_shape, "seed": self.seed}
+
+
+class Masking(Layer):
+    """Marks as padding the steps whose features all equal ``mask_value``.
+
+    The output is the input with those steps set to 0, and carries a mask,
+    ``(batch, steps)``, that is False at them: the recurrent layers after it
+    skip them, and losses and metrics give them no weight (Keras 3's
+    ``Masking``).
+    """
+
+    supports_masking = True
+
+    def __init__(self, mask_value=0.0, **kwargs):
+        super().__init__(**kwargs)
+        if isinstance(mask_value, bool) or not isinstance(mask_value, numbers.Real):
+            raise TypeError(f"Masking: `mask_value` must be a number; received {mask_value!r}.")
+        self.mask_value = float(mask_value)
+
+    def _kept(self, inputs):
+        return numpy.any(getval(inputs) != self.mask_value, axis=-1)
+
+    def call(self, inputs):
+        kept = self._kept(inputs)
+        outputs = inputs * kept[..., None].astype(numpy.float32)
+        masking.set_keras_mask(outputs, kept)
+        return outputs
+
+    def compute_mask(self, inputs, previous_mask):
+        return self._kept(inputs)
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+    def get_config(self):
+        return {**super().get_config(), "mask_value": self.mask_value}
 
 
 class Flatten(Layer):
@@ -247,8 +291,9 @@ class Lambda(Layer):
         super().__init__(**kwargs)
         if not callable(function):
             raise TypeError(f"Lambda: `function` must be callable; received {function!r}.")
-        if mask is not None:
-            raise ValueError("Lambda: `mask` is not supported by microkeras (no masking yet).")
+        if mask is not None and not callable(mask):
+            raise TypeError(f"Lambda: `mask` must be None or a function `mask(inputs, previous_mask)` returning "
+                            f"the output's mask; received {type(mask).__name__}.")
         if arguments is not None and not isinstance(arguments, dict):
             raise TypeError(f"Lambda: `arguments` must be a dict of keyword arguments for the function; "
                             f"received {type(arguments).__name__} {arguments!r}.")
@@ -257,9 +302,20 @@ class Lambda(Layer):
         self.function = function
         self.output_shape_arg = output_shape
         self.arguments = dict(arguments or {})
+        self.mask = mask
+        self.supports_masking = mask is not None  # Keras 3: without `mask`, the output has none
+        try:
+            self._function_takes_mask = "mask" in inspect.signature(function).parameters
+        except (TypeError, ValueError):  # builtins without a signature
+            self._function_takes_mask = False
 
-    def call(self, inputs):
+    def call(self, inputs, mask=None):
+        if self._function_takes_mask:
+            return self.function(inputs, mask=mask, **self.arguments)
         return self.function(inputs, **self.arguments)
+
+    def compute_mask(self, inputs, previous_mask):
+        return None if self.mask is None else self.mask(inputs, previous_mask)
 
     def compute_output_shape(self, input_shape):
         if self.output_shape_arg is None:
@@ -272,9 +328,11 @@ class Lambda(Layer):
         output_shape = self.output_shape_arg
         if callable(output_shape):
             output_shape = None
-        return {**super().get_config(), "function": object_registration.serialize_function(self.function),
-                "output_shape": None if output_shape is None else list(output_shape),
-                "arguments": self.arguments}
+        config_ = {**super().get_config(), "function": object_registration.serialize_function(self.function),
+                   "output_shape": None if output_shape is None else list(output_shape)}
+        if self.mask is not None:  # written only when set, as Keras 3 does
+            config_["mask"] = object_registration.serialize_function(self.mask)
+        return {**config_, "arguments": self.arguments}
 
     @classmethod
     def from_config(cls, config_, custom_objects=None, safe_mode=None):
@@ -286,4 +344,8 @@ class Lambda(Layer):
         with object_registration.SafeModeScope(safe_mode):
             function = object_registration.deserialize_function(config_.pop("function"), what, custom_objects,
                                                                 globals_=vars(np))
+            if config_.get("mask") is not None:
+                config_["mask"] = object_registration.deserialize_function(
+                    config_["mask"], f"Lambda layer {config_.get('name')!r}: its 'mask'", custom_objects,
+                    globals_=vars(np))
         return cls(function, **config_)

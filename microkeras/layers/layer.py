@@ -22,12 +22,13 @@ the values being differentiated.  ``self.add_loss`` and
 import functools
 import inspect
 import math
+import warnings
 
 import numpy
 from autograd.tracer import isbox
 
 from microkeras import config, constraints, initializers, regularizers, tracking
-from microkeras import call_scope
+from microkeras import call_scope, masking
 from microkeras.call_scope import CallScope, current_scope, noted_losses
 from microkeras.layers.keras_tensor import KerasTensor, Node, flatten, is_shape, is_symbolic, map_structure
 from microkeras.saving.object_registration import get_registered_object
@@ -124,6 +125,8 @@ class Layer:
 
     #: Integer inputs reach ``call`` as they are instead of cast to float32 (ids for a lookup).
     keeps_integer_inputs = False
+    #: A model: its own layers receive an input's mask and set its outputs' masks.
+    _masks_reach_sublayers = False
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -133,6 +136,8 @@ class Layer:
         if "build" in cls.__dict__:
             cls.build = _building(cls.__dict__["build"])
         cls._training_signature = _training_signature(cls.call)
+        cls._call_takes_mask = "mask" in inspect.signature(cls.call).parameters
+        cls._makes_masks = cls.compute_mask is not Layer.compute_mask
 
     def __new__(cls, *args, **kwargs):
         layer = super().__new__(cls)
@@ -184,6 +189,26 @@ class Layer:
     @property
     def dtype(self):
         return config.floatx()
+
+    # ----------------------------------------------------------------- masking
+    @property
+    def supports_masking(self):
+        """Whether the layer hands a mask on to its outputs through :meth:`compute_mask`.
+
+        As in Keras 3: true by default for a layer that overrides
+        ``compute_mask``; layers that keep the steps of a sequence as they are
+        (``Dense``, ``Dropout``, normalization...) set it.
+        """
+        return self.__dict__.get("_supports_masking", self._makes_masks)
+
+    @supports_masking.setter
+    def supports_masking(self, value):
+        self.__dict__["_supports_masking"] = bool(value)
+
+    def compute_mask(self, inputs, previous_mask):
+        """The mask of the outputs for ``inputs`` whose mask is ``previous_mask`` (Keras 3's
+        default: the same mask)."""
+        return previous_mask
 
     @property
     def trainable(self):
@@ -374,8 +399,17 @@ class Layer:
             # scope found open outside a pass was left by an interrupted call: replace it.)
             if scope is None or scope.implicit:
                 with CallScope(implicit=True) as scope:
-                    return scope.run(self, args, kwargs)
+                    outputs = scope.run(self, args, kwargs)
+                    if scope.masks:  # the returned arrays keep their masks after the scope closes
+                        masking.keep_masks(outputs)
+                    return outputs
             return scope.run(self, args, kwargs)
+        # The mask given, or the one attached to the first input (looked up before any cast).
+        mask = kwargs.get("mask") if self._call_takes_mask else None
+        if mask is None and args and masking.any_masks(scope):
+            mask = masking.mask_of(args[0])
+            if mask is not None and self._call_takes_mask:
+                kwargs["mask"] = mask
         if args:
             inputs = args[0]
             if type(inputs) is not numpy.ndarray or inputs.dtype != _FLOAT32:
@@ -384,6 +418,8 @@ class Layer:
                     args = (map_structure(lambda leaf: _as_float_leaf(leaf, keep), inputs),) + args[1:]
                 elif not isbox(inputs):
                     args = (as_float_input(inputs, keep),) + args[1:]
+                if mask is not None and args[0] is not inputs:  # the cast input keeps the mask
+                    masking.set_keras_mask(args[0], mask)
         takes_training, default_training = self._training_signature
         training = kwargs.get("training")
         if training is None:  # Keras's order: explicit, inherited from the caller, call's default
@@ -401,12 +437,22 @@ class Layer:
                 self._build_for(map_structure(numpy.shape, args[0]) if args else ())
                 scope.bind_new(self)
                 outputs = self.call(*args, **kwargs)
+        if mask is not None or self._makes_masks:
+            self._hand_on_mask(args[0] if args else None, outputs, mask)
         if self.activity_regularizer is not None:
             penalty = self.activity_regularizer(outputs)
             if numpy.ndim(outputs) > 0:  # Keras 3 divides by the batch size (not Keras 3.0 or tf.keras)
                 penalty = penalty / len(outputs)
             self.add_loss(penalty)
         return outputs
+
+    def _hand_on_mask(self, inputs, outputs, mask):
+        if self.supports_masking:
+            masking.attach_output_masks(self, inputs, outputs, mask)
+        elif mask is not None and not self._masks_reach_sublayers:
+            warnings.warn(f"Layer {self.name!r} (of type {type(self).__name__}) was passed an input with a mask "
+                          "attached to it, but it does not support masking: the layers after it will not see "
+                          "the mask.", stacklevel=3)
 
     @classmethod
     def _call_takes_training(cls):

@@ -13,6 +13,7 @@ import functools
 import operator
 
 import autograd.numpy as np
+import numpy
 
 from microkeras.layers.layer import Layer
 
@@ -37,6 +38,13 @@ class Merge(Layer):
 
     def call(self, inputs):
         return self._merge(list(inputs))
+
+    def compute_mask(self, inputs, previous_mask):
+        """A step counts if it counts in any input (Keras 3); no mask unless every input has one."""
+        masks = previous_mask
+        if masks is None or any(mask is None for mask in masks):
+            return None
+        return functools.reduce(numpy.logical_or, masks)
 
 
 class Add(Merge):
@@ -108,6 +116,17 @@ class Concatenate(Merge):
     def _merge(self, inputs):
         return np.concatenate(inputs, axis=self.axis)
 
+    def compute_mask(self, inputs, previous_mask):
+        """Keras 3's rule: each mask widened to its input's shape (all true for an input without one),
+        joined along ``axis``, then any over the last axis."""
+        if previous_mask is None:
+            return None
+        widened = [numpy.ones(numpy.shape(value), bool) if mask is None
+                   else numpy.broadcast_to(numpy.expand_dims(mask, -1), numpy.shape(value))
+                   if numpy.ndim(mask) < numpy.ndim(value) else mask
+                   for value, mask in zip(inputs, previous_mask)]
+        return numpy.any(numpy.concatenate(widened, axis=self.axis), axis=-1)
+
     def get_config(self):
         return {**super().get_config(), "axis": self.axis}
 
@@ -120,6 +139,9 @@ class Dot(Merge):
     """
 
     min_inputs = max_inputs = 2
+
+    def compute_mask(self, inputs, previous_mask):
+        return None  # a dot product has no steps left to mask (Keras 3)
 
     def __init__(self, axes, normalize=False, **kwargs):
         super().__init__(**kwargs)

@@ -52,6 +52,8 @@ class _ScaledNormalization(Layer):
     """What BatchNormalization, LayerNormalization and GroupNormalization share: ``epsilon``,
     and an optional learned scale ``gamma`` and offset ``beta`` per normalized feature."""
 
+    supports_masking = True  # the output keeps the input's mask
+
     def __init__(self, epsilon, center, scale, beta_initializer, gamma_initializer, beta_regularizer,
                  gamma_regularizer, beta_constraint, gamma_constraint, **kwargs):
         super().__init__(**kwargs)
@@ -251,6 +253,8 @@ class UnitNormalization(Layer):
 
     As in Keras, ``x * min(1 / sqrt(sum(x ** 2)), 1e12)``: an all-zero slice stays zero.
     """
+
+    supports_masking = True  # the output keeps the input's mask
 
     def __init__(self, axis=-1, **kwargs):
         super().__init__(**kwargs)

@@ -10,9 +10,12 @@ gradient in float64).  Keras 3's arguments, defaults and config keys;
 
 import math
 
+import numpy
+
 import autograd.numpy as np
 
 from microkeras import ops
+from microkeras.masking import check_mask_shape
 from microkeras.layers.reshaping import SpatialLayer
 from microkeras.ops.pooling import pooled_length
 from microkeras.utils.argument_checks import standardize_padding, standardize_tuple
@@ -123,9 +126,26 @@ class _GlobalMaxPooling(_GlobalPooling):
 
 class GlobalAveragePooling1D(_GlobalAveragePooling):
     """Mean over the steps: ``(batch, steps, channels)`` -> ``(batch, channels)``
-    (``(batch, 1, channels)`` with ``keepdims=True``)."""
+    (``(batch, 1, channels)`` with ``keepdims=True``).
+
+    With a mask (``Embedding(mask_zero=True)`` before it), the mean runs over
+    the steps that count, as in Keras 3; the output has no mask.
+    """
 
     rank = 1
+    supports_masking = True
+
+    def call(self, inputs, mask=None):
+        if mask is None:
+            return super().call(inputs)
+        steps_axis = 1 if self.data_format == "channels_last" else 2
+        check_mask_shape(self, inputs, mask, steps_axis)
+        weights = numpy.expand_dims(numpy.asarray(mask, numpy.float32), 2 if steps_axis == 1 else 1)
+        return (np.sum(inputs * weights, axis=steps_axis, keepdims=self.keepdims)
+                / numpy.sum(weights, axis=steps_axis, keepdims=self.keepdims))
+
+    def compute_mask(self, inputs, previous_mask):
+        return None
 
 
 class GlobalAveragePooling2D(_GlobalAveragePooling):

@@ -42,6 +42,8 @@ class Rescaling(Layer):
     the input (one value per channel).  Integer inputs are cast to float32.
     """
 
+    supports_masking = True  # the output keeps the input's mask
+
     def __init__(self, scale, offset=0.0, **kwargs):
         super().__init__(**kwargs)
         self.scale = _constant(scale, "scale", "Rescaling")
@@ -71,6 +73,8 @@ class Normalization(Layer):
     ``count`` (Keras 3's list; ``count`` stays 0, as Keras leaves it), so
     they are saved and loaded with the model.
     """
+
+    supports_masking = True  # the output keeps the input's mask
 
     def __init__(self, axis=-1, mean=None, variance=None, invert=False, **kwargs):
         super().__init__(**kwargs)

@@ -27,6 +27,8 @@ class ActivityRegularization(Layer):
     the batch size.
     """
 
+    supports_masking = True  # the output keeps the input's mask
+
     def __init__(self, l1=0.0, l2=0.0, **kwargs):
         kwargs.pop("activity_regularizer", None)  # a config of Keras 2 carries it; l1 and l2 define it here
         super().__init__(activity_regularizer=regularizers.L1L2(l1=l1, l2=l2), **kwargs)
@@ -49,6 +51,8 @@ class GaussianNoise(Layer):
 
     Identity at inference.  ``stddev`` must lie in [0, 1], as in Keras 3.
     """
+
+    supports_masking = True  # the output keeps the input's mask
 
     def __init__(self, stddev, seed=None, **kwargs):
         super().__init__(**kwargs)

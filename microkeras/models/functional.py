@@ -15,6 +15,7 @@ Inputs and outputs may each be one tensor, a list or a dict.  Building the
 graph runs no layer on data; a call of the model runs each layer once per node.
 """
 
+from microkeras import masking
 from microkeras.layers.core import InputLayer
 from microkeras.layers.keras_tensor import KerasTensor, flatten, map_structure
 from microkeras.layers.serialization import deserialize_layer, serialize_layer
@@ -165,9 +166,15 @@ class Functional(Model):
     def compute_output_shape(self, input_shape):
         return self._output_shape
 
-    def call(self, inputs, training=None):
-        """Run the graph's layers, each node once, on ``inputs`` (structured like the model's inputs)."""
-        values = dict(zip(map(id, self.inputs), _flatten_like(self._inputs_struct, inputs)))
+    def call(self, inputs, training=None, mask=None):
+        """Run the graph's layers, each node once, on ``inputs`` (structured like the model's inputs),
+        with ``mask`` (one per input, or None) attached to them."""
+        flat_inputs = _flatten_like(self._inputs_struct, inputs)
+        if mask is not None:
+            for value, each in zip(flat_inputs, _flatten_like(self._inputs_struct, mask)):
+                if each is not None:
+                    masking.set_keras_mask(value, each)
+        values = dict(zip(map(id, self.inputs), flat_inputs))
         for node in self._nodes:
             args, kwargs = map_structure(lambda arg: values[id(arg)] if type(arg) is KerasTensor else arg,
                                          (node.args, node.kwargs))

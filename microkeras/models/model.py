@@ -36,6 +36,8 @@ class Model(Trainer, Layer):
         Whether ``fit`` updates the weights.
     """
 
+    _masks_reach_sublayers = True
+
     def __new__(cls, *args, **kwargs):
         if cls is Model and (args or "inputs" in kwargs or "outputs" in kwargs):
             from microkeras.models.functional import Functional  # Model(inputs, outputs): the functional API

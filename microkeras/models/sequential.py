@@ -1,6 +1,6 @@
 """``Sequential``: a plain stack of layers, each feeding the next."""
 
-from microkeras import tracking
+from microkeras import masking, tracking
 from microkeras.layers.core import InputLayer
 from microkeras.layers.keras_tensor import KerasTensor, Node
 from microkeras.layers.layer import Layer, standardize_shape
@@ -135,7 +135,9 @@ class Sequential(Model):
         inputs = self.inputs
         return [self._graph[-1].outputs[0]] if self._graph else inputs
 
-    def call(self, inputs, training=None):
+    def call(self, inputs, training=None, mask=None):
+        if mask is not None:  # a mask given for the inputs (one attached to them arrives here too)
+            masking.set_keras_mask(inputs, mask)
         x = inputs
         for layer in self.layers:
             x = layer(x, training=training)

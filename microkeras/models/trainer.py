@@ -22,11 +22,11 @@ import autograd.numpy as anp
 import numpy
 from autograd.tracer import getval
 
-from microkeras import call_scope, losses, optimizers
+from microkeras import call_scope, losses, masking, optimizers
 from microkeras import callbacks as callbacks_module
 from microkeras import metrics as metrics_module
 from microkeras.gradient_tape import GradientTape
-from microkeras.layers.keras_tensor import flatten, map_structure
+from microkeras.layers.keras_tensor import flatten
 from microkeras.models import data_adapter, data_preparation
 from microkeras.utils.argument_checks import check_int
 
@@ -373,17 +373,13 @@ class Trainer:
         with GradientTape() as tape:
             y_pred = self(x, training=True)
             loss = self.compute_loss(x, y, y_pred, sample_weight)
+            y_pred = masking.concrete(y_pred)  # values for the metrics, with their masks
         weights = self.trainable_weights
         if weights:
             self.optimizer.apply(tape.gradient(loss, weights), weights)
         else:
             warnings.warn("The model does not have any trainable weights.", stacklevel=2)
-        if type(y_pred) in (list, tuple, dict):  # several outputs
-            y_pred = map_structure(getval, y_pred)
-            batch_size = len(flatten(y_pred)[0])
-        else:
-            y_pred = getval(y_pred)
-            batch_size = len(y_pred)
+        batch_size = len(flatten(y_pred)[0]) if type(y_pred) in (list, tuple, dict) else len(y_pred)
         self._loss_tracker.update_state(getval(loss), sample_weight=batch_size)
         return self.compute_metrics(x, y, y_pred, sample_weight)
 
