@@ -15,15 +15,22 @@ constraint.  Hyperparameters are Python floats, which numpy treats as weak
 scalars, so float32 arrays stay float32.
 """
 
+import inspect
 import math
 import numbers
 import re
+import sys
 import warnings
 
 import numpy
 
 from microkeras import config as _config
+from microkeras import learning_rate_schedule as schedules
 from microkeras.call_scope import weights_lock
+from microkeras.saving.object_registration import deserialize_function, serialize_function
+
+# `from microkeras.optimizers.schedules import ExponentialDecay`, as Keras spells it.
+sys.modules[__name__ + ".schedules"] = schedules
 
 # Keras 3 arguments microkeras accepts only at these default values.
 _UNSUPPORTED_DEFAULTS = {
@@ -111,8 +118,10 @@ class Optimizer:
 
     Parameters
     ----------
-    learning_rate : float
-        Step size (``>= 0``).  ``lr=`` is accepted as the Keras 2 spelling.
+    learning_rate : float, LearningRateSchedule or callable
+        Step size (``>= 0``); a schedule (:mod:`~microkeras.optimizers.schedules`),
+        called with the iteration count before each step; or a function of no
+        arguments, called before each step.  ``lr=`` is the Keras 2 spelling.
     weight_decay : float or None
         Decoupled decay ``w <- w - w * weight_decay * lr`` applied before each update.
     clipnorm, clipvalue, global_clipnorm : float or None
@@ -165,19 +174,43 @@ class Optimizer:
 
     @property
     def learning_rate(self):
-        """The base learning rate, a Python float; settable (callbacks change it)."""
+        """The learning rate of the next step; settable (callbacks change it).
+
+        A Python float, or with a schedule its float32 value at the current
+        iteration count (Keras 3 reads it the same way); with a callable, what it returns.
+        """
+        if isinstance(self._learning_rate, schedules.LearningRateSchedule):
+            return self._learning_rate(self.iterations)
+        if callable(self._learning_rate):
+            return self._learning_rate()
         return self._learning_rate
 
     @learning_rate.setter
     def learning_rate(self, value):
+        if isinstance(value, schedules.LearningRateSchedule) or callable(value):
+            self._learning_rate = value
+            return
+        if isinstance(getattr(self, "_learning_rate", None), schedules.LearningRateSchedule):
+            raise TypeError(f"This optimizer's `learning_rate` is a schedule ({self._learning_rate!r}), so it "
+                            f"cannot be set to a number (received {value!r}); create the optimizer with a "
+                            "float `learning_rate` to change it during training.")
         self._learning_rate = _check_number("learning_rate", value, *_NON_NEGATIVE)
 
     lr = learning_rate  # Keras 2 spelling
 
+    def _has_learning_rate_variable(self):
+        """Whether the learning rate is a number, held among :attr:`variables` (as in Keras 3)."""
+        return not callable(self._learning_rate)
+
     def _current_learning_rate(self):
+        lr = self._learning_rate
+        if callable(lr):
+            value = self.learning_rate
+            lr = _check_number("learning_rate", float(numpy.asarray(getattr(value, "value", value))),
+                               *_NON_NEGATIVE)
         if not self.decay:
-            return self._learning_rate
-        return self._learning_rate / (1.0 + self.decay * self.iterations)
+            return lr
+        return lr / (1.0 + self.decay * self.iterations)
 
     # -- state --------------------------------------------------------------------------
 
@@ -227,10 +260,12 @@ class Optimizer:
 
     @property
     def variables(self):
-        """Keras order: iteration count (int64), learning rate (float32), then each
-        variable's slots side by side.  Slots are the live arrays; the first two are copies."""
-        head = [numpy.array(self.iterations, dtype=numpy.int64),
-                numpy.array(self._learning_rate, dtype=numpy.float32)]
+        """Keras order: iteration count (int64), learning rate (float32; not when it is a schedule
+        or a callable), then each variable's slots side by side.  Slots are the live arrays; the
+        first two are copies."""
+        head = [numpy.array(self.iterations, dtype=numpy.int64)]
+        if self._has_learning_rate_variable():
+            head.append(numpy.array(self._learning_rate, dtype=numpy.float32))
         if not self.built:
             return head
         return head + [slot for slots in self._slots for slot in slots.values()]
@@ -252,17 +287,19 @@ class Optimizer:
                              f"variable); received {len(weights)}.")
         values = [_checked_state(f"weights[{i}]", value, target)
                   for i, (target, value) in enumerate(zip(targets, weights))]
+        head = 2 if self._has_learning_rate_variable() else 1
         # The learning rate as given (a float32 slot would round 0.1); both are checked above.
-        iterations, learning_rate = int(values[0]), float(numpy.asarray(weights[1]))
-        for arg, meaning, value in (("weights[0]", "the iteration count", iterations),
-                                    ("weights[1]", "the learning rate", learning_rate)):
+        checks = [("weights[0]", "the iteration count", int(values[0]))]
+        if head == 2:
+            checks.append(("weights[1]", "the learning rate", float(numpy.asarray(weights[1]))))
+        for arg, meaning, value in checks:
             if value < 0:
                 raise ValueError(f"`{arg}` ({meaning}) must be >= 0; received {value}.")
-        self.iterations = iterations
+        self.iterations = checks[0][2]
         # Keep the exact Python float when the stored float32 is just its rounding.
-        if numpy.float32(self._learning_rate) != values[1]:
-            self.learning_rate = learning_rate
-        for target, value in zip(targets[2:], values[2:]):
+        if head == 2 and numpy.float32(self._learning_rate) != values[1]:
+            self.learning_rate = checks[1][2]
+        for target, value in zip(targets[head:], values[head:]):
             target[...] = value
 
     # -- weight decay -------------------------------------------------------------------
@@ -412,9 +449,14 @@ class Optimizer:
 
     def get_config(self):
         """Keras 3 config: the base arguments, then the subclass's own."""
+        learning_rate = self._learning_rate
+        if isinstance(learning_rate, schedules.LearningRateSchedule):
+            learning_rate = schedules.serialize(learning_rate)
+        elif callable(learning_rate):
+            learning_rate = serialize_function(learning_rate)
         config = {
             "name": self.name,
-            "learning_rate": self._learning_rate,
+            "learning_rate": learning_rate,
             "weight_decay": self.weight_decay,
             "clipnorm": self.clipnorm,
             "global_clipnorm": self.global_clipnorm,
@@ -427,7 +469,15 @@ class Optimizer:
         return config
 
     @classmethod
-    def from_config(cls, config):
+    def from_config(cls, config, custom_objects=None):
+        """The optimizer ``config`` describes; a schedule or function given as a dict is rebuilt first."""
+        config = dict(config)
+        learning_rate = config.get("learning_rate")
+        if isinstance(learning_rate, dict):
+            if learning_rate.get("class_name") in ("function", "__lambda__"):
+                config["learning_rate"] = deserialize_function(learning_rate, "`learning_rate`", custom_objects)
+            else:
+                config["learning_rate"] = schedules.deserialize(learning_rate, custom_objects)
         return cls(**config)
 
     def __repr__(self):
@@ -755,4 +805,7 @@ def deserialize(config, custom_objects=None):
     if cls is None:
         expected = ", ".join(cls.__name__ for cls in _BY_NAME.values())
         raise ValueError(f"Unknown optimizer class_name={class_name!r}. Expected one of: {expected}.")
-    return cls.from_config(dict(config.get("config", {})))
+    settings = dict(config.get("config", {}))
+    if "custom_objects" in inspect.signature(cls.from_config).parameters:
+        return cls.from_config(settings, custom_objects=custom_objects)
+    return cls.from_config(settings)
