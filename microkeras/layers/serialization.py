@@ -37,6 +37,16 @@ def deserialize_layer(entry, where, custom_objects=None):
         raise ValueError(f"{where} ({entry['class_name']}): {error}") from error
 
 
+def deserialize_built_layer(entry, where, custom_objects=None):
+    """:func:`deserialize_layer`, then built for the entry's ``build_config`` when it has one (as Keras 3
+    builds what it deserializes): for layers held by a layer's config (a recurrent layer's cell)."""
+    layer = deserialize_layer(entry, where, custom_objects)
+    shape = (entry.get("build_config") or {}).get("input_shape")
+    if shape is not None and not layer.built:
+        layer.build(tuple(shape))
+    return layer
+
+
 def _jsonable(shape):
     """A shape, or a structure of shapes, as lists."""
     if isinstance(shape, dict):

@@ -12,16 +12,17 @@ in ``tests/test_ops.py``.  The modules follow Keras 3's ``keras.ops``:
 """
 
 from microkeras.ops.convolution import conv, conv_transpose, depthwise_conv, separable_conv
-from microkeras.ops.core import stop_gradient
+from microkeras.ops.core import stop_gradient, unstack
 from microkeras.ops.math import erf
 from microkeras.ops.nn import (SoftmaxBox, affine, log_softmax_values, relu, sigmoid, softmax,
                                softmax_cross_entropy, softmax_keeping_logits, softmax_values)
 from microkeras.ops.normalization import moments_values, standardize
-from microkeras.ops.numpy import max, mean, take_rows, tanh  # noqa: A004 -- keras.ops.max
+from microkeras.ops.numpy import max, mean, stack, take_rows, tanh  # noqa: A004 -- keras.ops.max
 from microkeras.ops.pooling import average_pool, max_pool
 
 __all__ = ["SoftmaxBox", "affine", "erf", "log_softmax_values", "mean", "relu", "sigmoid", "softmax",
            "softmax_cross_entropy", "softmax_keeping_logits", "softmax_values", "stop_gradient", "tanh"]
 __all__ += ["average_pool", "max", "max_pool", "take_rows"]
+__all__ += ["stack", "unstack"]
 __all__ += ["conv", "conv_transpose", "depthwise_conv", "separable_conv"]
 __all__ += ["moments_values", "standardize"]

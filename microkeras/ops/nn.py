@@ -156,8 +156,15 @@ def softmax_keeping_logits(x):
 
 @primitive
 def sigmoid(x):
-    """Logistic function ``1 / (1 + exp(-x))``, stable for any input (first-order only)."""
-    return numpy.exp(-numpy.logaddexp(0.0, -x)).astype(x.dtype, copy=False)
+    """Logistic function ``1 / (1 + exp(-x))``, stable for any input (first-order only).
+
+    Computed from ``e = exp(-|x|)``, which cannot overflow: ``1 / (1 + e)``
+    for ``x >= 0``, ``e / (1 + e)`` below.  Several times faster than
+    ``logaddexp`` in float32, which matters in recurrent layers' gates.
+    """
+    e = numpy.exp(-numpy.abs(x))
+    inverse = 1.0 / (1.0 + e)
+    return numpy.where(x >= 0, inverse, e * inverse).astype(numpy.result_type(x, numpy.float32), copy=False)
 
 
 defvjp(sigmoid, lambda ans, x: lambda g: g * (ans * (1.0 - ans)))

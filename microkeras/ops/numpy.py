@@ -1,9 +1,10 @@
-"""numpy-style operations whose autograd gradient would be slow, unstable or float64: mean, tanh, max, take_rows."""
+"""numpy-style operations whose autograd gradient would be slow, unstable or float64: mean, tanh, max, take_rows,
+stack."""
 
 import numbers
 
 import numpy
-from autograd.extend import defvjp, primitive
+from autograd.extend import defvjp, defvjp_argnum, primitive
 
 
 @primitive
@@ -106,3 +107,22 @@ def _take_rows_vjp(ans, table, ids):
 
 
 defvjp(take_rows, _take_rows_vjp)
+
+
+def stack(arrays, axis=0):
+    """``numpy.stack(arrays, axis)`` as one traced operation (first-order only).
+
+    autograd's ``np.stack`` traces one ``expand_dims`` per array before its
+    concatenation; a recurrent layer stacks one output per time step, so this
+    saves an operation per step.  The gradient of each array is its slice of
+    the output's gradient.
+    """
+    return _stack(int(axis), *arrays)
+
+
+@primitive
+def _stack(axis, *arrays):
+    return numpy.stack(arrays, axis=axis)
+
+
+defvjp_argnum(_stack, lambda argnum, ans, args, kwargs: lambda g: numpy.take(g, argnum - 1, axis=args[0]))

@@ -1,0 +1,239 @@
+"""Recurrent layers: the cells, ``RNN``, ``SimpleRNN``/``LSTM``/``GRU``, and the ops under them.
+
+Every layer goes through ``check_layer`` (gradients of every weight and of
+the input against finite differences, a float32 backward pass, the config
+round trip, a fit step).  Outputs for fixed weights are compared with the
+gate equations written out below in plain numpy (float64), from Keras 3's
+documented layouts, not with microkeras's own code.
+"""
+
+import numpy
+import pytest
+
+import microkeras
+from microkeras import Input, Sequential, ops
+from microkeras.layers import LSTM, RNN, Conv1D, Dense, LSTMCell
+from microkeras.testing import assert_float32_backward, check_gradient, check_layer, random_input
+
+
+# ------------------------------------------------------------- references
+def sigmoid(x):
+    return 1.0 / (1.0 + numpy.exp(-x))
+
+
+def run_reference(step, x, states, mask=None, go_backwards=False):
+    """The loop of Keras's RNN in numpy: ``step(x_t, states) -> (output, states)``, masked steps keeping
+    the previous states and repeating the previous first state as output."""
+    outputs = []
+    for t in (reversed(range(x.shape[1])) if go_backwards else range(x.shape[1])):
+        output, new_states = step(x[:, t], states)
+        if mask is not None:
+            keep = mask[:, t, None]
+            new_states = [numpy.where(keep, new, old) for new, old in zip(new_states, states)]
+            output = new_states[0]
+        states = new_states
+        outputs.append(output)
+    return numpy.stack(outputs, axis=1), states
+
+
+def lstm_step(kernel, recurrent_kernel, bias):
+    units = recurrent_kernel.shape[0]
+
+    def step(x, states):
+        h, c = states
+        z = x @ kernel + h @ recurrent_kernel + bias
+        i, f = sigmoid(z[:, :units]), sigmoid(z[:, units:2 * units])
+        candidate, o = numpy.tanh(z[:, 2 * units:3 * units]), sigmoid(z[:, 3 * units:])
+        c = f * c + i * candidate
+        h = o * numpy.tanh(c)
+        return h, [h, c]
+
+    return step
+
+
+def data(shape, seed=0):
+    return numpy.random.default_rng(seed).normal(size=shape).astype(numpy.float32)
+
+
+def set_random_weights(layer, seed=1, scale=0.5):
+    rng = numpy.random.default_rng(seed)
+    weights = [rng.normal(scale=scale, size=w.shape).astype(numpy.float32) for w in layer.weights]
+    layer.set_weights(weights)
+    return [w.astype(numpy.float64) for w in weights]
+
+
+def padding_mask(batch, timesteps, seed=3):
+    """A mask with masked steps at the start, the end and in the middle, never all masked."""
+    mask = numpy.random.default_rng(seed).random((batch, timesteps)) > 0.35
+    mask[:, 1] = True
+    return mask
+
+
+# --------------------------------------------------------------- ops
+def test_unstack_and_stack_gradients_match_finite_differences_in_float64():
+    x = data((3, 4, 2)).astype(numpy.float64)
+    check_gradient(lambda v: ops.stack([s * (i + 1.0) for i, s in enumerate(ops.unstack(v, axis=1))], axis=0), x)
+    check_gradient(lambda v: ops.stack(ops.unstack(v, axis=2)[::-1], axis=1), x)
+
+
+def test_unstack_and_stack_keep_every_cotangent_float32():
+    x, probe = data((3, 4, 2)), data((4, 3, 2), seed=1)
+    grad = assert_float32_backward(lambda v: (ops.stack(ops.unstack(v, axis=1), axis=0) * probe).sum(), x)
+    numpy.testing.assert_array_equal(grad, numpy.moveaxis(probe, 0, 1))
+
+
+def test_sigmoid_is_exact_and_finite_at_both_ends():
+    x = numpy.array([-80.0, -20.0, -1.0, 0.0, 1.0, 20.0, 100.0], numpy.float32)  # e**-80 is not subnormal
+    y = ops.sigmoid(x)
+    assert y.dtype == numpy.float32
+    numpy.testing.assert_allclose(y, sigmoid(x.astype(numpy.float64)), rtol=1e-6, atol=0)
+
+
+# --------------------------------------------------------------- LSTM
+@pytest.mark.parametrize("kwargs", [{}, {"return_sequences": True}, {"go_backwards": True, "return_sequences": True},
+                                    {"use_bias": False, "activation": "relu"}, {"unit_forget_bias": False}],
+                         ids=["last", "sequences", "backwards", "no-bias-relu", "no-forget-bias"])
+def test_lstm_passes_layer_checks(kwargs):
+    n_weights = 2 if kwargs.get("use_bias") is False else 3
+    timesteps_out = (2, 4, 3) if kwargs.get("return_sequences") else (2, 3)
+    check_layer(lambda: LSTM(3, **kwargs), (2, 4, 5), timesteps_out, n_weights, 0)
+
+
+def test_lstm_with_dropout_passes_layer_checks_while_training():
+    check_layer(lambda: LSTM(3, dropout=0.3, recurrent_dropout=0.4, return_sequences=True, seed=2), (3, 4, 5),
+                (3, 4, 3), 3, 0, training=True)
+
+
+def test_lstm_has_keras_weights_names_shapes_order_and_initial_values():
+    layer = LSTM(4, name="words")
+    layer(data((2, 3, 5)))
+    assert [(w.path, w.shape) for w in layer.weights] == [("words/lstm_cell/kernel", (5, 16)),
+                                                          ("words/lstm_cell/recurrent_kernel", (4, 16)),
+                                                          ("words/lstm_cell/bias", (16,))]
+    kernel, recurrent, bias = layer.get_weights()
+    numpy.testing.assert_array_equal(bias, numpy.repeat([0.0, 1.0, 0.0, 0.0], 4))  # unit_forget_bias: f at 1
+    numpy.testing.assert_allclose(recurrent @ recurrent.T, numpy.eye(4), atol=1e-5)  # orthogonal
+    limit = numpy.sqrt(6.0 / (5 + 16))  # glorot_uniform over (fan_in, fan_out)
+    assert numpy.abs(kernel).max() <= limit
+    assert (layer.units, layer.unit_forget_bias, layer.return_sequences, layer.stateful) == (4, True, False, False)
+
+
+@pytest.mark.parametrize("return_sequences", [False, True])
+@pytest.mark.parametrize("go_backwards", [False, True])
+@pytest.mark.parametrize("masked", [False, True])
+def test_lstm_outputs_follow_the_gate_equations(return_sequences, go_backwards, masked):
+    x = data((3, 6, 4))
+    mask = padding_mask(3, 6) if masked else None
+    layer = LSTM(5, return_sequences=return_sequences, go_backwards=go_backwards)
+    layer(x)
+    weights = set_random_weights(layer)
+    zeros = numpy.zeros((3, 5))
+    expected, _ = run_reference(lstm_step(*weights), x.astype(numpy.float64), [zeros, zeros], mask, go_backwards)
+    output = layer(x, mask=mask)
+    assert output.dtype == numpy.float32
+    numpy.testing.assert_allclose(output, expected if return_sequences else expected[:, -1], rtol=1e-5, atol=1e-6)
+
+
+def test_lstm_return_state_gives_the_output_then_h_and_c():
+    x = data((2, 4, 3))
+    layer = LSTM(3, return_sequences=True, return_state=True)
+    layer(x)
+    weights = set_random_weights(layer)
+    initial = [data((2, 3), seed=5), data((2, 3), seed=6)]
+    expected, (h, c) = run_reference(lstm_step(*weights), x.astype(numpy.float64),
+                                     [s.astype(numpy.float64) for s in initial])
+    sequence, h_out, c_out = layer(x, initial_state=initial)
+    for got, want in ((sequence, expected), (h_out, h), (c_out, c)):
+        numpy.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
+    assert layer.compute_output_shape((None, 4, 3)) == ((None, 4, 3), (None, 3), (None, 3))
+    assert layer.compute_mask(x, numpy.ones((2, 4), bool))[1:] == [None, None]
+
+
+def test_a_stateful_lstm_carries_its_state_across_calls_until_reset():
+    x1, x2 = data((2, 3, 4)), data((2, 5, 4), seed=1)
+    layer = LSTM(3, stateful=True)
+    layer(x1)
+    weights = set_random_weights(layer)
+    layer.reset_states()
+    assert not layer.non_trainable_weights and len(layer.states) == 2  # as Keras: state is not a weight
+    zeros = numpy.zeros((2, 3))
+    _, states = run_reference(lstm_step(*weights), x1.astype(numpy.float64), [zeros, zeros])
+    expected, _ = run_reference(lstm_step(*weights), x2.astype(numpy.float64), states)
+    layer(x1)
+    numpy.testing.assert_allclose(layer(x2), expected[:, -1], rtol=1e-5, atol=1e-6)
+    layer.reset_states()
+    fresh, _ = run_reference(lstm_step(*weights), x2.astype(numpy.float64), [zeros, zeros])
+    numpy.testing.assert_allclose(layer(x2), fresh[:, -1], rtol=1e-5, atol=1e-6)
+    with pytest.raises(ValueError, match="stateful with batch size 2"):
+        layer(data((3, 5, 4)))
+
+
+def test_a_stateful_lstm_keeps_its_state_between_fit_batches():
+    model = Sequential([Input((3, 2), batch_size=4), LSTM(2, stateful=True), Dense(1)])
+    model.compile("sgd", "mse")
+    model.fit(data((8, 3, 2)), data((8, 1)), batch_size=4, epochs=1, shuffle=False, verbose=0)
+    state = model.layers[0].states[0].numpy()
+    assert state.shape == (4, 2) and numpy.abs(state).sum() > 0
+    with pytest.raises(ValueError, match="fixed batch size"):
+        Sequential([Input((3, 2)), LSTM(2, stateful=True)])
+
+
+def test_lstm_dropout_draws_one_mask_per_sequence_only_while_training():
+    cell = LSTMCell(4, dropout=0.5, seed=0, use_bias=False)
+    sequence = numpy.ones((3, 6, 4), numpy.float32)
+    cell.build((3, 4))
+    cell.kernel.assign(numpy.tile(numpy.eye(4, dtype=numpy.float32), (1, 4)))
+    projected = cell.project_inputs(sequence, training=True)
+    numpy.testing.assert_array_equal(projected, numpy.repeat(projected[:, :1], 6, axis=1))  # the same every step
+    assert set(numpy.unique(projected)) == {0.0, 2.0}  # kept inputs scaled by 1 / (1 - 0.5)
+    cell.reset_dropout_mask()
+    numpy.testing.assert_array_equal(cell.project_inputs(sequence, training=False), numpy.ones((3, 6, 16)))
+    assert cell._dropout_mask is None
+
+
+def test_lstm_dropout_is_reproducible_with_a_seed_and_off_at_inference():
+    x = data((2, 5, 3))
+    layers = [LSTM(4, dropout=0.5, recurrent_dropout=0.5, seed=7) for _ in range(2)]
+    for layer in layers:
+        layer(x)
+        set_random_weights(layer)
+    first, second = (layer(x, training=True) for layer in layers)
+    numpy.testing.assert_array_equal(first, second)
+    assert not numpy.allclose(first, layers[0](x))
+    numpy.testing.assert_array_equal(layers[0](x), layers[1](x, training=False))
+
+
+def test_a_recurrent_layer_refuses_2d_inputs_naming_itself_and_the_shape():
+    with pytest.raises(ValueError, match=r"LSTM 'words' takes sequences of shape \(batch, timesteps, features\); "
+                                         r"received input shape \(4, 7\)"):
+        LSTM(3, name="words")(data((4, 7)))
+    with pytest.raises(ValueError, match=r"received input shape \(None, 7\)"):
+        Sequential([Input((7,)), LSTM(3)])
+
+
+def test_a_mask_that_does_not_fit_the_inputs_is_refused_naming_both_shapes():
+    layer = LSTM(3, name="reader")
+    with pytest.raises(ValueError, match=r"LSTM 'reader': the mask has shape \(2, 5\), but inputs of shape "
+                                         r"\(2, 4, 3\) need a mask of shape \(2, 4\)"):
+        layer(data((2, 4, 3)), mask=numpy.ones((2, 5), bool))
+
+
+def test_lstm_refuses_bad_arguments_before_building():
+    with pytest.raises(ValueError, match="`units` must be a positive integer; received units=0"):
+        LSTM(0)
+    with pytest.raises(ValueError, match="`dropout` must be a float between 0.0 and 1.0; received dropout=1.5"):
+        LSTM(3, dropout=1.5)
+    with pytest.raises(ValueError, match="`initial_state` must hold 2 array"):
+        LSTM(3)(data((2, 4, 3)), initial_state=[numpy.zeros((2, 3))])
+
+
+def test_a_conv1d_then_lstm_stack_trains_in_a_sequential():
+    microkeras.utils.set_random_seed(0)
+    rng = numpy.random.default_rng(0)
+    x = rng.normal(size=(64, 12, 2)).astype(numpy.float32)
+    y = (x[:, :, 0].sum(axis=1, keepdims=True) > 0).astype(numpy.float32)
+    model = Sequential([Input((12, 2)), Conv1D(4, 3, activation="relu"), LSTM(8), Dense(1, activation="sigmoid")])
+    model.compile(microkeras.optimizers.Adam(0.02), "binary_crossentropy", metrics=["accuracy"])
+    history = model.fit(x, y, batch_size=16, epochs=15, verbose=0).history
+    assert history["loss"][-1] < 0.6 * history["loss"][0]
+    assert history["accuracy"][-1] > 0.8
