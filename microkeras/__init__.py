@@ -7,7 +7,8 @@
 __version__ = "0.1.0"
 
 from microkeras import (activations, backend, callbacks, config, constraints, datasets,  # noqa: E402
-                        initializers, layers, losses, metrics, models, ops, optimizers, regularizers, utils)
+                        initializers, layers, losses, metrics, models, ops, optimizers, random, regularizers,
+                        saving, utils)
 from microkeras.gradient_tape import GradientTape  # noqa: E402
 from microkeras.layers import Input, Layer  # noqa: E402
 from microkeras.models import Model, Sequential  # noqa: E402
@@ -15,4 +16,4 @@ from microkeras.variables import Variable  # noqa: E402
 
 __all__ = ["GradientTape", "Input", "Layer", "Model", "Sequential", "Variable", "activations", "backend",
            "callbacks", "config", "constraints", "datasets", "initializers", "layers", "losses", "metrics",
-           "models", "ops", "optimizers", "regularizers", "utils"]
+           "models", "ops", "optimizers", "random", "regularizers", "saving", "utils"]
