@@ -52,48 +52,89 @@ def glorot_uniform(rng, shape, fan_in, fan_out):
 
 
 class HandwrittenMLP(InPlaceAdam):
-    """``sizes = [inputs, hidden..., classes]``; weights initialized like Keras (Glorot uniform, zero bias)."""
+    """``sizes = [inputs, hidden..., classes]``; weights initialized like Keras (Glorot uniform, zero bias).
+
+    Every array a step writes -- activations, ReLU masks, deltas, gradients,
+    softmax rows -- is allocated once per batch size and reused: matrix
+    products write into them (``numpy.matmul(..., out=)``), and bias, ReLU,
+    softmax and the masks are applied in place.
+    """
 
     def __init__(self, sizes, learning_rate=1e-3, beta_1=0.9, beta_2=0.999, epsilon=1e-7, seed=0):
         rng = numpy.random.default_rng(seed)
+        self.sizes = list(sizes)
         self.params = []
         for fan_in, fan_out in zip(sizes[:-1], sizes[1:]):
             self.params.append(glorot_uniform(rng, (fan_in, fan_out), fan_in, fan_out))
             self.params.append(numpy.zeros(fan_out, numpy.float32))
+        self.grads = [numpy.empty_like(p) for p in self.params]
         self._init_adam(learning_rate, beta_1, beta_2, epsilon)
+        self._buffers = {}
+
+    def _buffers_for(self, n):
+        """The arrays of a step on ``n`` samples: outputs and deltas of each layer, the ReLU masks, a
+        column for row-wise reductions and a scratch for the loss."""
+        buffers = self._buffers.get(n)
+        if buffers is None:
+            outputs = [numpy.empty((n, size), numpy.float32) for size in self.sizes[1:]]
+            buffers = self._buffers[n] = {
+                "outputs": outputs,
+                "deltas": [numpy.empty_like(out) for out in outputs],
+                "masks": [numpy.empty((n, size), bool) for size in self.sizes[1:-1]],
+                "row": numpy.empty((n, 1), numpy.float32),
+                "scratch": numpy.empty((n, self.sizes[-1]), numpy.float32),
+            }
+        return buffers
+
+    def _forward(self, x, buffers):
+        """Fill ``buffers['outputs']``: ReLU hidden layers, then the softmax probabilities."""
+        h = x
+        last = len(self.params) // 2 - 1
+        for layer, out in enumerate(buffers["outputs"]):
+            numpy.matmul(h, self.params[2 * layer], out=out)
+            out += self.params[2 * layer + 1]
+            if layer < last:
+                numpy.maximum(out, 0.0, out=out)
+            h = out
+        row = buffers["row"]
+        numpy.max(h, axis=1, keepdims=True, out=row)
+        h -= row
+        numpy.exp(h, out=h)
+        numpy.sum(h, axis=1, keepdims=True, out=row)
+        h /= row
+        return h
 
     def forward(self, x):
-        """Class probabilities for ``x`` (no tracing, nothing kept)."""
-        h = x
-        for i in range(0, len(self.params) - 2, 2):
-            h = h @ self.params[i] + self.params[i + 1]
-            h *= h > 0
-        z = h @ self.params[-2] + self.params[-1]
-        z -= z.max(axis=1, keepdims=True)
-        numpy.exp(z, out=z)
-        z /= z.sum(axis=1, keepdims=True)
-        return z
+        """Class probabilities for ``x`` (a view of a reused buffer: copy it to keep it)."""
+        return self._forward(x, self._buffers_for(len(x)))
 
     def train_step(self, x, y):
-        """Forward, backward and one Adam update on a batch; returns the loss."""
-        activations = [x]
-        h = x
-        for i in range(0, len(self.params) - 2, 2):
-            h = h @ self.params[i] + self.params[i + 1]
-            h *= h > 0
-            activations.append(h)
-        z = h @ self.params[-2] + self.params[-1]
-        z -= z.max(axis=1, keepdims=True)
-        log_probs = z - numpy.log(numpy.exp(z).sum(axis=1, keepdims=True))
+        """Forward, backward and one Adam update on a batch; returns the loss.
+
+        The loss is Keras's crossentropy on clipped probabilities; its gradient
+        with respect to the logits is ``(p - y) / n``.
+        """
         n = len(x)
-        loss = -float((y * numpy.clip(log_probs, math.log(1e-7), math.log1p(-1e-7))).sum()) / n
-        delta = (numpy.exp(log_probs) - y) / numpy.float32(n)
-        grads = [None] * len(self.params)
+        buffers = self._buffers_for(n)
+        probabilities = self._forward(x, buffers)
+        scratch = buffers["scratch"]
+        numpy.clip(probabilities, 1e-7, 1 - 1e-7, out=scratch)
+        numpy.log(scratch, out=scratch)
+        scratch *= y
+        loss = -float(scratch.sum()) / n
+        delta = buffers["deltas"][-1]
+        numpy.subtract(probabilities, y, out=delta)
+        delta *= numpy.float32(1.0 / n)
+        outputs, deltas, masks = buffers["outputs"], buffers["deltas"], buffers["masks"]
         for layer in range(len(self.params) // 2 - 1, -1, -1):
-            a = activations[layer]
-            grads[2 * layer] = a.T @ delta
-            grads[2 * layer + 1] = delta.sum(axis=0)
+            a = outputs[layer - 1] if layer else x
+            numpy.matmul(a.T, delta, out=self.grads[2 * layer])
+            numpy.sum(delta, axis=0, out=self.grads[2 * layer + 1])
             if layer:
-                delta = (delta @ self.params[2 * layer].T) * (a > 0)
-        self._adam(grads)
+                below = deltas[layer - 1]
+                numpy.matmul(delta, self.params[2 * layer].T, out=below)
+                numpy.greater(a, 0.0, out=masks[layer - 1])
+                below *= masks[layer - 1]
+                delta = below
+        self._adam(self.grads)
         return loss

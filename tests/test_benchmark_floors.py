@@ -83,3 +83,43 @@ def test_handwritten_cnn_other_shapes_match(shape):
         assert model.train_on_batch(x, y) == pytest.approx(net.train_step(x, y), rel=1e-5)
     for mine, theirs in zip(model.get_weights(), net.params):
         numpy.testing.assert_allclose(mine, theirs, rtol=1e-5, atol=1e-5)
+
+
+def test_handwritten_mlp_reuses_its_buffers_and_matches_microkeras_over_steps_of_two_sizes():
+    # The floor writes every step into arrays kept per batch size; three steps on batches of 16, 7
+    # and 16 (back to the first buffers) must match microkeras's losses and weights.
+    from benchmarks.handwritten import HandwrittenMLP
+    from benchmarks.workloads import mlp
+
+    rng = numpy.random.default_rng(1)
+    x = rng.random((39, 8), dtype=numpy.float32)
+    y = numpy.eye(3, dtype=numpy.float32)[rng.integers(0, 3, 39)]
+    model, net = mlp([8, 6, 5, 3]), HandwrittenMLP([8, 6, 5, 3])
+    net.params = [w.copy() for w in model.get_weights()]
+    for batch in (slice(0, 16), slice(16, 23), slice(23, 39)):
+        assert net.train_step(x[batch], y[batch]) == pytest.approx(model.train_on_batch(x[batch], y[batch]),
+                                                                   rel=1e-5)
+    for mine, theirs in zip(model.get_weights(), net.params):
+        numpy.testing.assert_allclose(mine, theirs, rtol=1e-5, atol=1e-6)
+    numpy.testing.assert_allclose(net.forward(x[:16]), model.predict(x[:16], verbose=0), rtol=1e-5, atol=1e-6)
+
+
+def test_hand_epoch_gathers_the_same_batches_as_indexing():
+    from benchmarks.workloads import hand_epoch
+
+    class Recorder:
+        def __init__(self):
+            self.batches = []
+
+        def train_step(self, xb, yb):
+            self.batches.append((xb.copy(), yb.copy()))
+
+    x = numpy.arange(50, dtype=numpy.float32).reshape(25, 2)
+    y = numpy.arange(25, dtype=numpy.float32)[:, None]
+    recorder = Recorder()
+    hand_epoch(recorder, x, y, 10, numpy.random.default_rng(3))
+    order = numpy.random.default_rng(3).permutation(25)
+    assert [len(xb) for xb, _ in recorder.batches] == [10, 10, 5]
+    for start, (xb, yb) in zip(range(0, 25, 10), recorder.batches):
+        numpy.testing.assert_array_equal(xb, x[order[start:start + 10]])
+        numpy.testing.assert_array_equal(yb, y[order[start:start + 10]])
