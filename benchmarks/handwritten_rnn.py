@@ -199,19 +199,3 @@ class HandwrittenLSTM(InPlaceAdam):
         loss, grads = self.loss_and_grads(x, y)
         self._adam(grads)
         return loss
-
-    def train_epoch(self, x, y, batch_size, rng):
-        """One shuffled epoch; batches are gathered into buffers kept per batch size."""
-        order = rng.permutation(len(x))
-        for start in range(0, len(x), batch_size):
-            index = order[start:start + batch_size]
-            xb, yb = self._batch_buffers(len(index), x, y)
-            numpy.take(x, index, axis=0, out=xb, mode="clip")
-            numpy.take(y, index, axis=0, out=yb, mode="clip")
-            self.train_step(xb, yb)
-
-    def _batch_buffers(self, n, x, y):
-        key = ("batch", n)
-        if key not in self._buffers:
-            self._buffers[key] = (numpy.empty((n,) + x.shape[1:], x.dtype), numpy.empty((n,) + y.shape[1:], y.dtype))
-        return self._buffers[key]
