@@ -43,7 +43,7 @@ def test_a_mask_from_embedding_reaches_later_layers_through_those_that_support_m
 def test_a_layer_that_does_not_support_masking_warns_and_drops_the_mask():
     recorder = MaskRecorder()
     model = Sequential([Input((4,), dtype="int32"), Embedding(6, 3, mask_zero=True), Flatten(), recorder])
-    with pytest.warns(UserWarning, match="'flatten'.*does not support masking"):
+    with pytest.warns(UserWarning, match=r"'flatten(_\d+)?' \(of type Flatten\).*does not support masking"):
         model.predict(IDS, verbose=0)
     assert recorder.seen[-1] is None
 
