@@ -6,8 +6,8 @@ import autograd
 import numpy
 import pytest
 
-from microkeras import Input, Sequential, ops
-from microkeras.layers import Dense, Embedding, GlobalAveragePooling1D, GlobalMaxPooling1D
+from microkeras import Input, Model, Sequential, ops
+from microkeras.layers import Dense, Embedding, Flatten, GlobalAveragePooling1D, GlobalMaxPooling1D
 from microkeras.testing import assert_float32_backward, check_gradient, check_layer
 
 IDS = numpy.array([[1, 0, 6], [6, 6, 2], [3, 1, 1], [0, 5, 4]])  # repeated ids: the gradient must add up
@@ -124,3 +124,23 @@ def test_an_embedding_model_learns_which_tokens_matter():
     model.compile("adam", "sparse_categorical_crossentropy", metrics=["accuracy"])
     history = model.fit(ids, labels, epochs=30, batch_size=64, verbose=0)
     assert history.history["accuracy"][-1] > 0.9
+
+
+@pytest.mark.parametrize("functional", [False, True])
+def test_ids_outside_the_table_anywhere_in_x_stop_fit_before_any_step(functional):
+    # The bad id sits in the last batch: checked upfront, fit must fail with the weights untouched.
+    x = numpy.ones((64, 3), "int32")
+    x[-1, 2] = 12
+    if functional:
+        inputs = Input((3,), dtype="int32")
+        model = Model(inputs, Dense(1)(Flatten()(Embedding(10, 2)(inputs))))
+    else:
+        model = Sequential([Input((3,), dtype="int32"), Sequential([Embedding(10, 2)]), Flatten(), Dense(1)])
+    model.compile("sgd", "mse")
+    before = [w.copy() for w in model.get_weights()]
+    with pytest.raises(ValueError, match=r"`x`: Embedding layer .* id 12 .* outside \[0, input_dim=10\)"):
+        model.fit(x, numpy.zeros((64, 1), "float32"), batch_size=8, verbose=0)
+    for old, new in zip(before, model.get_weights()):
+        numpy.testing.assert_array_equal(old, new)
+    with pytest.raises(ValueError, match="id 12"):
+        model.evaluate(x, numpy.zeros((64, 1), "float32"), verbose=0)

@@ -86,6 +86,14 @@ class Embedding(Layer):
                              f"outside [0, input_dim={self.input_dim}){hint}.")
         return ids
 
+    def check_input_values(self, ids, argument):
+        """Refuse, before training, ids that :meth:`call` would refuse mid-epoch (see
+        ``data_preparation.check_input_values``)."""
+        try:
+            self._checked_ids(ids)
+        except (TypeError, ValueError) as error:
+            raise type(error)(f"`{argument}`: {error}") from None
+
     def compute_mask(self, inputs, mask=None):
         if not self.mask_zero:
             return None

@@ -20,6 +20,7 @@ import numbers
 import numpy
 
 from microkeras import losses
+from microkeras.layers.keras_tensor import flatten
 from microkeras.models import data_adapter
 from microkeras.utils.sequence import Sequence
 
@@ -319,6 +320,7 @@ def checked_arrays(model, x, y, sample_weight, prefix=""):
     y = check_targets(y, output_shape, model._compiled_loss, prefix + "y")
     data_adapter.check_finite(x, prefix + "x")
     data_adapter.check_finite(y, prefix + "y")
+    check_input_values(model, [x], prefix + "x")
     model._build_metrics([y.shape], [output_shape])
     return x, y, sample_weight
 
@@ -351,6 +353,7 @@ def _checked_structures(model, x, y, sample_weight, prefix):
             targets[i] = check_targets(target, shapes[i], loss, name) if loss is not None else data_adapter.cast(target)
     for key, array in zip(inputs, data_adapter.flatten_arrays(x)):
         data_adapter.check_finite(array, _entry(prefix + "x", key, len(inputs)))
+    check_input_values(model, data_adapter.flatten_arrays(x), prefix + "x")
     for key, target in zip(keys, targets):
         if target is not None:
             data_adapter.check_finite(target, _entry(prefix + "y", key, len(keys)))
@@ -360,6 +363,39 @@ def _checked_structures(model, x, y, sample_weight, prefix):
     if isinstance(weights, list):
         weights = data_adapter.pack_arrays(structure, weights) if structure is not None else weights[0]
     return x, packed, weights
+
+
+def check_input_values(model, arrays, argument):
+    """Let each layer that reads a model input directly check all of its values before any step
+    (``arrays``: the inputs in the order of ``model.inputs``): an ``Embedding`` refuses ids outside
+    its table here, not after some steps have changed the weights."""
+    for index, layer in _input_readers(model):
+        check = getattr(layer, "check_input_values", None)
+        if check is not None and index < len(arrays):
+            check(arrays[index], argument)
+
+
+def _input_readers(model):
+    """``(input index, layer)`` for the layers that take a model input as it is given."""
+    from microkeras.models.functional import Functional  # imported here: both modules import this one
+    from microkeras.models.sequential import Sequential
+
+    if isinstance(model, Sequential):
+        layers = model.layers
+        readers = [(0, layers[0])] if layers else []
+    elif isinstance(model, Functional):
+        positions = {id(tensor): i for i, tensor in enumerate(model.inputs)}
+        readers = [(positions[id(arg)], node.layer) for node in model._nodes
+                   for arg in flatten((node.args, node.kwargs)) if id(arg) in positions]
+    else:
+        return []
+    found = []
+    for index, layer in readers:
+        if isinstance(layer, Sequential) or isinstance(layer, Functional) and len(layer.inputs) == 1:
+            found += [(index, inner) for _, inner in _input_readers(layer)]  # a model hands the input on
+        else:
+            found.append((index, layer))
+    return found
 
 
 def _sample_weight_entries(sample_weight, keys, argument):
