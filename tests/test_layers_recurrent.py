@@ -12,7 +12,8 @@ import pytest
 
 import microkeras
 from microkeras import Input, Sequential, ops
-from microkeras.layers import LSTM, RNN, Conv1D, Dense, LSTMCell
+from microkeras.layers import (GRU, LSTM, RNN, Conv1D, Dense, GRUCell, Layer, LSTMCell, SimpleRNN, SimpleRNNCell,
+                               StackedRNNCells)
 from microkeras.testing import assert_float32_backward, check_gradient, check_layer, random_input
 
 
@@ -47,6 +48,36 @@ def lstm_step(kernel, recurrent_kernel, bias):
         c = f * c + i * candidate
         h = o * numpy.tanh(c)
         return h, [h, c]
+
+    return step
+
+
+def gru_step(kernel, recurrent_kernel, bias=None, reset_after=True):
+    units = recurrent_kernel.shape[0]
+    if bias is None:
+        bias = numpy.zeros((2, 3 * units)) if reset_after else numpy.zeros(3 * units)
+    input_bias, recurrent_bias = (bias[0], bias[1]) if reset_after else (bias, numpy.zeros(3 * units))
+    u_z, u_r, u_h = recurrent_kernel[:, :units], recurrent_kernel[:, units:2 * units], recurrent_kernel[:, 2 * units:]
+
+    def step(x, states):
+        (h,) = states
+        xw = x @ kernel + input_bias
+        z = sigmoid(xw[:, :units] + h @ u_z + recurrent_bias[:units])
+        r = sigmoid(xw[:, units:2 * units] + h @ u_r + recurrent_bias[units:2 * units])
+        if reset_after:
+            candidate = numpy.tanh(xw[:, 2 * units:] + r * (h @ u_h + recurrent_bias[2 * units:]))
+        else:
+            candidate = numpy.tanh(xw[:, 2 * units:] + (r * h) @ u_h)
+        h = z * h + (1 - z) * candidate
+        return h, [h]
+
+    return step
+
+
+def simple_rnn_step(kernel, recurrent_kernel, bias):
+    def step(x, states):
+        h = numpy.tanh(x @ kernel + states[0] @ recurrent_kernel + bias)
+        return h, [h]
 
     return step
 
@@ -237,3 +268,177 @@ def test_a_conv1d_then_lstm_stack_trains_in_a_sequential():
     history = model.fit(x, y, batch_size=16, epochs=15, verbose=0).history
     assert history["loss"][-1] < 0.6 * history["loss"][0]
     assert history["accuracy"][-1] > 0.8
+
+
+# ---------------------------------------------------------- GRU, SimpleRNN
+@pytest.mark.parametrize("kwargs", [{}, {"return_sequences": True, "go_backwards": True}, {"reset_after": False},
+                                    {"use_bias": False}, {"reset_after": False, "use_bias": False}],
+                         ids=["last", "backwards", "reset-before", "no-bias", "reset-before-no-bias"])
+def test_gru_passes_layer_checks(kwargs):
+    check_layer(lambda: GRU(3, **kwargs), (2, 4, 5), (2, 4, 3) if kwargs.get("return_sequences") else (2, 3),
+                2 if kwargs.get("use_bias") is False else 3, 0)
+
+
+@pytest.mark.parametrize("reset_after", [True, False])
+def test_gru_with_dropout_passes_layer_checks_while_training(reset_after):
+    check_layer(lambda: GRU(3, dropout=0.3, recurrent_dropout=0.4, reset_after=reset_after, seed=1), (3, 4, 5),
+                (3, 3), 3, 0, training=True)
+
+
+@pytest.mark.parametrize("kwargs", [{}, {"return_sequences": True, "activation": "relu"}, {"use_bias": False},
+                                    {"dropout": 0.3, "recurrent_dropout": 0.3, "seed": 3}],
+                         ids=["last", "sequences-relu", "no-bias", "dropout"])
+def test_simple_rnn_passes_layer_checks(kwargs):
+    check_layer(lambda: SimpleRNN(3, **kwargs), (2, 4, 5), (2, 4, 3) if kwargs.get("return_sequences") else (2, 3),
+                2 if kwargs.get("use_bias") is False else 3, 0, training="dropout" in kwargs)
+
+
+@pytest.mark.parametrize("reset_after, bias_shape", [(True, (2, 12)), (False, (12,))])
+def test_gru_has_keras_weights_for_both_reset_conventions(reset_after, bias_shape):
+    layer = GRU(4, reset_after=reset_after, name="g")
+    layer(data((2, 3, 5)))
+    assert [(w.path, w.shape) for w in layer.weights] == [("g/gru_cell/kernel", (5, 12)),
+                                                          ("g/gru_cell/recurrent_kernel", (4, 12)),
+                                                          ("g/gru_cell/bias", bias_shape)]
+    assert layer.reset_after is reset_after and layer.get_config()["reset_after"] is reset_after
+
+
+@pytest.mark.parametrize("reset_after", [True, False])
+@pytest.mark.parametrize("go_backwards, masked", [(False, False), (True, False), (False, True), (True, True)])
+def test_gru_outputs_follow_the_gate_equations(reset_after, go_backwards, masked):
+    x = data((3, 6, 4))
+    mask = padding_mask(3, 6) if masked else None
+    layer = GRU(5, return_sequences=True, go_backwards=go_backwards, reset_after=reset_after)
+    layer(x)
+    weights = set_random_weights(layer)
+    expected, _ = run_reference(gru_step(*weights, reset_after=reset_after), x.astype(numpy.float64),
+                                [numpy.zeros((3, 5))], mask, go_backwards)
+    numpy.testing.assert_allclose(layer(x, mask=mask), expected, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("masked", [False, True])
+def test_simple_rnn_outputs_follow_the_step_equation(masked):
+    x = data((3, 6, 4))
+    mask = padding_mask(3, 6) if masked else None
+    layer = SimpleRNN(5, return_sequences=True, return_state=True)
+    layer(x)
+    weights = set_random_weights(layer)
+    expected, (h,) = run_reference(simple_rnn_step(*weights), x.astype(numpy.float64), [numpy.zeros((3, 5))], mask)
+    sequence, state = layer(x, mask=mask)
+    numpy.testing.assert_allclose(sequence, expected, rtol=1e-5, atol=1e-6)
+    numpy.testing.assert_allclose(state, h, rtol=1e-5, atol=1e-6)
+
+
+def test_zero_output_for_mask_outputs_zeros_at_masked_steps_and_keeps_the_state():
+    x, mask = data((3, 6, 4)), padding_mask(3, 6)
+    layer = RNN(SimpleRNNCell(5), return_sequences=True, return_state=True, zero_output_for_mask=True)
+    layer(x)
+    weights = set_random_weights(layer)
+    expected, (h,) = run_reference(simple_rnn_step(*weights), x.astype(numpy.float64), [numpy.zeros((3, 5))], mask)
+    sequence, state = layer(x, mask=mask)
+    numpy.testing.assert_allclose(sequence, expected * mask[:, :, None], rtol=1e-5, atol=1e-6)
+    numpy.testing.assert_allclose(state, h, rtol=1e-5, atol=1e-6)
+
+
+def test_a_stateful_gru_starts_from_its_last_state():
+    x = data((2, 3, 4))
+    layer = GRU(3, stateful=True)
+    layer(x)
+    weights = set_random_weights(layer)
+    layer.reset_states()
+    _, states = run_reference(gru_step(*weights), x.astype(numpy.float64), [numpy.zeros((2, 3))])
+    expected, _ = run_reference(gru_step(*weights), x.astype(numpy.float64), states)
+    layer(x)
+    numpy.testing.assert_allclose(layer(x), expected[:, -1], rtol=1e-5, atol=1e-6)
+
+
+# ----------------------------------------------------------------- RNN(cell)
+class MinimalRNNCell(Layer):
+    """Keras's guide example: a cell written as forward code, ``h = x W + h_prev U``."""
+
+    def __init__(self, units, **kwargs):
+        super().__init__(**kwargs)
+        self.units = units
+        self.state_size = units
+
+    def build(self, input_shape):
+        self.kernel = self.add_weight(shape=(input_shape[-1], self.units), initializer="uniform", name="kernel")
+        self.recurrent_kernel = self.add_weight(shape=(self.units, self.units), initializer="uniform",
+                                                name="recurrent_kernel")
+
+    def call(self, inputs, states):
+        output = ops.tanh(inputs @ self.kernel + states[0] @ self.recurrent_kernel)
+        return output, [output]
+
+    def get_config(self):
+        return {**super().get_config(), "units": self.units}
+
+
+class TwoStateCell(Layer):
+    """A custom cell with two states, ``output_size``, ``get_initial_state`` and ``training``."""
+
+    state_size = [2, 3]
+    output_size = 2
+
+    def build(self, input_shape):
+        self.kernel = self.add_weight(shape=(input_shape[-1] + 3, 5), name="kernel")
+
+    def call(self, inputs, states, training=None):
+        mixed = ops.tanh(microkeras.ops.stack([inputs, inputs], axis=0).sum(axis=0) / 2.0
+                         @ self.kernel[:-3] + states[1] @ self.kernel[-3:])
+        return mixed[:, :2] * states[0], [mixed[:, :2], mixed[:, 2:]]
+
+    def get_initial_state(self, batch_size=None):
+        return [numpy.ones((batch_size, 2), numpy.float32), numpy.zeros((batch_size, 3), numpy.float32)]
+
+
+def test_rnn_runs_a_custom_cell_written_as_forward_code():
+    x = data((3, 5, 4))
+    layer = check_layer(lambda: RNN(MinimalRNNCell(4), return_sequences=True), (3, 5, 4), (3, 5, 4), 2, 0,
+                        input_data=x)
+    kernel, recurrent = [w.astype(numpy.float64) for w in layer.get_weights()]
+
+    def step(x_t, states):
+        h = numpy.tanh(x_t @ kernel + states[0] @ recurrent)
+        return h, [h]
+
+    expected, _ = run_reference(step, x.astype(numpy.float64), [numpy.zeros((3, 4))], padding_mask(3, 5))
+    numpy.testing.assert_allclose(layer(x, mask=padding_mask(3, 5)), expected, rtol=1e-5, atol=1e-6)
+
+
+def test_rnn_uses_a_custom_cells_initial_state_output_size_and_state_list():
+    layer = check_layer(lambda: RNN(TwoStateCell(), go_backwards=True), (3, 4, 2), (3, 2), 1, 0)
+    output, first, second = RNN(TwoStateCell(), return_state=True)(data((3, 4, 2)))
+    assert output.shape == first.shape == (3, 2) and second.shape == (3, 3)
+    assert layer.compute_output_shape((None, 4, 2)) == (None, 2)
+
+
+def test_rnn_stacks_a_list_of_cells_as_keras_stacked_rnn_cells():
+    x = data((2, 5, 3))
+    layer = RNN([LSTMCell(4), GRUCell(3), SimpleRNNCell(2)], return_sequences=True, return_state=True)
+    sequence, lstm_states, gru_state, simple_state = layer(x)
+    assert isinstance(layer.cell, StackedRNNCells)
+    assert sequence.shape == (2, 5, 2) and [s.shape for s in lstm_states] == [(2, 4), (2, 4)]
+    assert gru_state[0].shape == (2, 3) and simple_state[0].shape == (2, 2)
+    assert [w.path.split("/", 1)[1].split("/")[0] for w in layer.weights] == ["stacked_rnn_cells"] * 9
+    weights = [w.astype(numpy.float64) for w in layer.get_weights()]
+    steps = [lstm_step(*weights[:3]), gru_step(*weights[3:6]), simple_rnn_step(*weights[6:])]
+
+    def stacked(x_t, states):
+        new_states = []
+        for step, cell_states in zip(steps, states):
+            x_t, cell_states = step(x_t, cell_states)
+            new_states.append(cell_states)
+        return x_t, new_states
+
+    zeros = [[numpy.zeros((2, 4))] * 2, [numpy.zeros((2, 3))], [numpy.zeros((2, 2))]]
+    expected, _ = run_reference(stacked, x.astype(numpy.float64), zeros)
+    numpy.testing.assert_allclose(sequence, expected, rtol=1e-5, atol=1e-6)
+    check_layer(lambda: RNN([LSTMCell(3), GRUCell(2)], return_sequences=True), (2, 4, 3), (2, 4, 2), 6, 0)
+
+
+def test_rnn_refuses_an_object_that_is_not_a_cell():
+    with pytest.raises(ValueError, match="`cell` must have a `call"):
+        RNN(object())
+    with pytest.raises(ValueError, match="`state_size` attribute"):
+        RNN(Dense(3))

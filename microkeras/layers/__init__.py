@@ -20,7 +20,7 @@ from microkeras.layers.normalization import (BatchNormalization, GroupNormalizat
 from microkeras.layers.preprocessing import Normalization, Rescaling
 from microkeras.layers.regularization import (ActivityRegularization, GaussianDropout, GaussianNoise,
                                               SpatialDropout1D, SpatialDropout2D)
-from microkeras.layers.rnn import LSTM, LSTMCell, RNN, StackedRNNCells
+from microkeras.layers.rnn import (GRU, LSTM, RNN, GRUCell, LSTMCell, SimpleRNN, SimpleRNNCell, StackedRNNCells)
 
 __all__ = ["Activation", "Dense", "Dropout", "Embedding", "Flatten", "Input", "InputLayer", "Lambda", "Layer", "Reshape"]
 __all__ += ["Add", "Average", "Concatenate", "Dot", "Maximum", "Minimum", "Multiply", "Subtract", "add", "average",
@@ -36,4 +36,4 @@ __all__ += ["Masking"]
 __all__ += ["ActivityRegularization", "BatchNormalization", "ELU", "GaussianDropout", "GaussianNoise",
             "GroupNormalization", "LayerNormalization", "LeakyReLU", "Normalization", "PReLU", "ReLU", "Rescaling",
             "Softmax", "SpatialDropout1D", "SpatialDropout2D", "UnitNormalization"]
-__all__ += ["LSTM", "LSTMCell", "RNN", "StackedRNNCells"]
+__all__ += ["GRU", "GRUCell", "LSTM", "LSTMCell", "RNN", "SimpleRNN", "SimpleRNNCell", "StackedRNNCells"]

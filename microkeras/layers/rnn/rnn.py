@@ -29,7 +29,7 @@ from autograd.tracer import getval, isbox
 from microkeras import config, ops, regularizers
 from microkeras.layers.keras_tensor import flatten
 from microkeras.layers.layer import Layer
-from microkeras.layers.rnn.stacked_rnn_cells import StackedRNNCells
+from microkeras.layers.rnn.stacked_rnn_cells import StackedRNNCells, cell_call
 from microkeras.layers.serialization import deserialize_built_layer, serialize_layer
 from microkeras.variables import Variable
 
@@ -217,16 +217,10 @@ class RNN(Layer):
 
     def _cell_step(self, training):
         """A step that calls a custom cell."""
-        cell = self.cell
-        kwargs = {}
-        if isinstance(cell, Layer):
-            if cell._call_takes_training():
-                kwargs["training"] = training
-        elif not callable(cell):
-            cell = cell.call
+        call, kwargs = cell_call(self.cell, training)
 
         def step(inputs, states):
-            output, new_states = cell(inputs, states, **kwargs)
+            output, new_states = call(inputs, states, **kwargs)
             return output, list(new_states) if isinstance(new_states, (list, tuple)) else [new_states]
 
         return step

@@ -63,8 +63,7 @@ class StackedRNNCells(Layer):
         new_states = []
         for cell, cell_states in zip(self.cells, states):
             nested = isinstance(cell_states, (list, tuple))
-            kwargs = {"training": training} if isinstance(cell, Layer) and cell._call_takes_training() else {}
-            call = cell if callable(cell) else cell.call
+            call, kwargs = cell_call(cell, training)
             inputs, cell_states = call(inputs, list(cell_states) if nested else [cell_states], **kwargs)
             if not isinstance(cell_states, (list, tuple)):
                 cell_states = [cell_states]
@@ -80,6 +79,14 @@ class StackedRNNCells(Layer):
         cells = [deserialize_built_layer(entry, f"StackedRNNCells cells[{i}]", custom_objects)
                  for i, entry in enumerate(config_.pop("cells", []))]
         return cls(cells, **config_)
+
+
+def cell_call(cell, training):
+    """``(function, kwargs)`` that run one step of ``cell``: a layer's ``call`` itself (built already,
+    and given the step's values as they are, float64 in a gradient check), with ``training`` if it takes it."""
+    if isinstance(cell, Layer):
+        return cell.call, {"training": training} if cell._call_takes_training() else {}
+    return (cell if callable(cell) else cell.call), {}
 
 
 def _output_size(cell):
