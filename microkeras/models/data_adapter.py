@@ -438,7 +438,7 @@ class SequenceAdapter:
     """Batches from a :class:`~microkeras.utils.Sequence` (``len`` + ``__getitem__``).
 
     ``shuffle=True`` permutes the order of the batches each pass;
-    ``on_epoch_end`` is called after each epoch, as Keras does.  The length
+    ``on_epoch_begin`` and ``on_epoch_end`` are called around each epoch, as Keras does.  The length
     is read (and checked) each pass, so a Sequence may change it in
     ``on_epoch_end``.
     """
@@ -462,6 +462,7 @@ class SequenceAdapter:
             yield self.sequence[int(index)]
 
     def epoch(self):
+        self.sequence.on_epoch_begin()
         if self.steps is None:
             batches = self._one_pass()
         else:

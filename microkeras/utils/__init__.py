@@ -1,11 +1,22 @@
-"""Utilities: seeding, label encoding, the progress bar."""
+"""Utilities, as in ``keras.utils``: seeding, label encoding, padding, data and file helpers, plots.
+
+Plotting is optional: ``plot_model`` needs pydot and Graphviz, ``plot_history``
+matplotlib, ``array_to_img`` Pillow; each is imported only when called.
+"""
 
 from microkeras.config import set_random_seed
-from microkeras.utils.naming import clear_session
 from microkeras.utils.data_utils import unpack_x_y_sample_weight
+from microkeras.utils.dataset_utils import split_dataset
+from microkeras.utils.file_utils import get_file
+from microkeras.utils.history_plot import plot_history
+from microkeras.utils.image_utils import array_to_img, img_to_array
+from microkeras.utils.model_visualization import model_to_dot, plot_model
+from microkeras.utils.naming import clear_session
 from microkeras.utils.numerical_utils import normalize, to_categorical
 from microkeras.utils.progbar import Progbar
 from microkeras.utils.sequence import PyDataset, Sequence
+from microkeras.utils.sequence_padding import pad_sequences
 
-__all__ = ["Progbar", "PyDataset", "Sequence", "clear_session", "normalize", "set_random_seed", "to_categorical",
-           "unpack_x_y_sample_weight"]
+__all__ = ["Progbar", "PyDataset", "Sequence", "array_to_img", "clear_session", "get_file", "img_to_array",
+           "model_to_dot", "normalize", "pad_sequences", "plot_history", "plot_model", "set_random_seed",
+           "split_dataset", "to_categorical", "unpack_x_y_sample_weight"]
