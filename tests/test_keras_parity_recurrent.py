@@ -134,3 +134,71 @@ def test_rnn_of_stacked_cells_matches_keras():
         assert_same_outputs([s for group in ours_out[1:] for s in group],
                             [s for group in theirs_out[1:] for s in group])
     assert sorted(ours.get_config()) == sorted(theirs.get_config())
+
+
+@pytest.mark.parametrize("merge_mode", ["concat", "sum", "mul", "ave", None])
+@pytest.mark.parametrize("inner", ["LSTM", "GRU"])
+def test_bidirectional_matches_keras_for_its_weights(merge_mode, inner):
+    x, mask = data((3, 6, 4)), padding_mask(3, 6)
+    layers = []
+    for k in (keras, microkeras):
+        layers.append(k.layers.Bidirectional(getattr(k.layers, inner)(3, return_sequences=True, name="rnn"),
+                                             merge_mode=merge_mode))
+        layers[-1](x)
+    theirs, ours = layers
+    assert [w.path.split("/", 1)[1] for w in ours.weights] == [w.path.split("/", 1)[1] for w in theirs.weights]
+    ours.set_weights([numpy.asarray(w) for w in theirs.get_weights()])
+    assert_same_outputs(ours(x), theirs(x))
+    assert_same_outputs(ours(x, mask=mask), theirs(x, mask=mask))
+    assert sorted(ours.get_config()) == sorted(theirs.get_config())
+
+
+def test_bidirectional_return_state_matches_keras():
+    x = data((3, 5, 4))
+    theirs = keras.layers.Bidirectional(keras.layers.LSTM(3, return_state=True))
+    ours = microkeras.layers.Bidirectional(microkeras.layers.LSTM(3, return_state=True))
+    theirs(x)
+    ours(x)
+    ours.set_weights([numpy.asarray(w) for w in theirs.get_weights()])
+    assert_same_outputs(ours(x), theirs(x))
+    assert ours.compute_output_shape((None, 5, 4)) == tuple(theirs.compute_output_shape((None, 5, 4)))
+
+
+def test_time_distributed_matches_keras():
+    x = data((2, 3, 5, 4))
+    theirs = keras.layers.TimeDistributed(keras.layers.Conv1D(2, 2, activation="relu"))
+    ours = microkeras.layers.TimeDistributed(microkeras.layers.Conv1D(2, 2, activation="relu"))
+    theirs(x)
+    ours(x)
+    ours.set_weights([numpy.asarray(w) for w in theirs.get_weights()])
+    assert_same_outputs(ours(x), theirs(x))
+    assert ours.compute_output_shape((None, 3, 5, 4)) == tuple(theirs.compute_output_shape((None, 3, 5, 4)))
+    assert sorted(ours.get_config()) == sorted(theirs.get_config())
+
+
+def text_model(k):
+    """Token ids with padding, masked from the embedding on, through both directions."""
+    return k.Sequential([k.Input((7,), dtype="int32"), k.layers.Embedding(9, 4, mask_zero=True),
+                         k.layers.Bidirectional(k.layers.GRU(3, return_sequences=True)),
+                         k.layers.TimeDistributed(k.layers.Dense(3, activation="tanh")),
+                         k.layers.LSTM(3), k.layers.Dense(2)])
+
+
+def test_a_masked_bidirectional_text_model_trains_like_keras():
+    rng = numpy.random.default_rng(11)
+    lengths = rng.integers(2, 8, size=24)
+    ids = numpy.where(numpy.arange(7) < lengths[:, None], rng.integers(1, 9, size=(24, 7)), 0).astype("int32")
+    y = rng.normal(size=(24, 2)).astype("float32")
+    keras.backend.clear_session()
+    theirs, ours = text_model(keras), text_model(microkeras)
+    start = [rng.uniform(-0.5, 0.5, size=w.shape).astype("float32") for w in theirs.get_weights()]
+    theirs.set_weights(start)
+    ours.set_weights(start)
+    assert_same_outputs(ours.predict(ids, verbose=0), theirs.predict(ids, verbose=0))
+    theirs.compile(keras.optimizers.Adam(0.01), "mse")
+    ours.compile(optimizers.Adam(0.01), "mse")
+    their_history = theirs.fit(ids, y, batch_size=8, epochs=2, shuffle=False, verbose=0).history
+    our_history = ours.fit(ids, y, batch_size=8, epochs=2, shuffle=False, verbose=0).history
+    numpy.testing.assert_allclose(our_history["loss"], their_history["loss"], rtol=1e-5)
+    for mine, keras_weight in zip(ours.get_weights(), theirs.get_weights()):
+        numpy.testing.assert_allclose(mine, keras_weight, rtol=1e-4, atol=1e-5)

@@ -12,8 +12,8 @@ import pytest
 
 import microkeras
 from microkeras import Input, Sequential, ops
-from microkeras.layers import (GRU, LSTM, RNN, Conv1D, Dense, GRUCell, Layer, LSTMCell, SimpleRNN, SimpleRNNCell,
-                               StackedRNNCells)
+from microkeras.layers import (GRU, LSTM, RNN, Bidirectional, Conv1D, Conv2D, Dense, GRUCell, Layer, LSTMCell, SimpleRNN,
+                               SimpleRNNCell, StackedRNNCells, TimeDistributed)
 from microkeras.testing import assert_float32_backward, check_gradient, check_layer, random_input
 
 
@@ -442,3 +442,98 @@ def test_rnn_refuses_an_object_that_is_not_a_cell():
         RNN(object())
     with pytest.raises(ValueError, match="`state_size` attribute"):
         RNN(Dense(3))
+
+
+# ------------------------------------------------------------- Bidirectional
+@pytest.mark.parametrize("merge_mode", ["concat", "sum", "mul", "ave"])
+def test_bidirectional_passes_layer_checks(merge_mode):
+    width = 6 if merge_mode == "concat" else 3
+    check_layer(lambda: Bidirectional(LSTM(3, return_sequences=True), merge_mode=merge_mode), (2, 4, 5),
+                (2, 4, width), 6, 0)
+
+
+@pytest.mark.parametrize("merge_mode", ["concat", "sum", "mul", "ave", None])
+@pytest.mark.parametrize("masked", [False, True])
+def test_bidirectional_merges_the_forward_and_the_flipped_backward_sequence(merge_mode, masked):
+    x = data((3, 6, 4))
+    mask = padding_mask(3, 6) if masked else None
+    layer = Bidirectional(GRU(3, return_sequences=True, name="gru"), merge_mode=merge_mode)
+    layer(x)
+    weights = set_random_weights(layer)
+    assert [w.path.split("/", 1)[1] for w in layer.weights] == [
+        f"{d}_gru/gru_cell/{n}" for d in ("forward", "backward") for n in ("kernel", "recurrent_kernel", "bias")]
+    zeros = [numpy.zeros((3, 3))]
+    forward, _ = run_reference(gru_step(*weights[:3]), x.astype(numpy.float64), zeros, mask)
+    backward, _ = run_reference(gru_step(*weights[3:]), x.astype(numpy.float64), zeros, mask, go_backwards=True)
+    if masked:  # Bidirectional makes both directions output zeros at masked steps
+        forward, backward = forward * mask[:, :, None], backward * mask[:, ::-1, None]
+    backward = backward[:, ::-1]
+    expected = {"concat": lambda: numpy.concatenate([forward, backward], axis=-1), "sum": lambda: forward + backward,
+                "mul": lambda: forward * backward, "ave": lambda: (forward + backward) / 2,
+                None: lambda: [forward, backward]}[merge_mode]()
+    output = layer(x, mask=mask)
+    for got, want in zip(output if merge_mode is None else [output], expected if merge_mode is None else [expected]):
+        numpy.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
+
+
+def test_bidirectional_return_state_gives_the_forward_then_the_backward_states():
+    x = data((2, 5, 3))
+    layer = Bidirectional(LSTM(4, return_state=True), merge_mode="sum")
+    output, *states = layer(x)
+    assert output.shape == (2, 4) and [s.shape for s in states] == [(2, 4)] * 4
+    forward = layer.forward_layer(x)
+    numpy.testing.assert_allclose(states[0], forward[1], rtol=1e-6)
+    assert layer.compute_output_shape((None, 5, 3)) == ((None, 4),) + ((None, 4),) * 4
+    again = layer(x, initial_state=states)
+    assert again[0].shape == (2, 4)
+
+
+def test_bidirectional_refuses_a_bad_merge_mode_and_mismatched_layers():
+    with pytest.raises(ValueError, match="`merge_mode` must be 'concat', 'sum', 'mul', 'ave' or None; received "
+                                         "merge_mode='max'"):
+        Bidirectional(LSTM(3), merge_mode="max")
+    with pytest.raises(ValueError, match="same `return_sequences`"):
+        Bidirectional(LSTM(3), backward_layer=LSTM(3, go_backwards=True, return_sequences=True))
+    with pytest.raises(ValueError, match="different `go_backwards`"):
+        Bidirectional(LSTM(3), backward_layer=LSTM(3))
+    with pytest.raises(ValueError, match="`layer` must be a recurrent Layer"):
+        Bidirectional("lstm")
+
+
+def test_bidirectional_with_a_given_backward_layer_round_trips_its_config():
+    layer = Bidirectional(LSTM(3, return_sequences=True), backward_layer=GRU(3, go_backwards=True,
+                                                                              return_sequences=True))
+    check_layer(layer, (2, 4, 2), (2, 4, 6), 6, 0)
+    assert isinstance(layer.backward_layer, GRU) and layer.backward_layer.zero_output_for_mask
+
+
+# ----------------------------------------------------------- TimeDistributed
+def test_time_distributed_passes_layer_checks_and_shares_weights_over_steps():
+    layer = check_layer(lambda: TimeDistributed(Dense(3, activation="tanh")), (2, 4, 5), (2, 4, 3), 2, 0)
+    x = data((2, 4, 5))
+    kernel, bias = layer.get_weights()
+    numpy.testing.assert_allclose(layer(x), numpy.tanh(x @ kernel + bias), rtol=1e-5, atol=1e-6)
+
+
+def test_time_distributed_applies_an_image_layer_to_every_frame_in_one_call():
+    frames = data((2, 3, 6, 6, 1))
+    layer = TimeDistributed(Conv2D(2, 3), name="per_frame")
+    output = layer(frames)
+    assert output.shape[1:] == layer.compute_output_shape((None, 3, 6, 6, 1))[1:] == (3, 4, 4, 2)
+    for t in range(3):
+        numpy.testing.assert_allclose(output[:, t], layer.layer(frames[:, t]), rtol=1e-5, atol=1e-6)
+    check_layer(lambda: TimeDistributed(Conv1D(2, 2)), (2, 3, 4, 2), (2, 3, 3, 2), 2, 0)
+
+
+def test_time_distributed_hands_a_per_step_mask_to_an_inner_recurrent_layer():
+    x = data((2, 3, 4, 5))
+    mask = padding_mask(6, 4).reshape(2, 3, 4)
+    layer = TimeDistributed(LSTM(2))
+    output = layer(x, mask=mask)
+    inner = layer.layer
+    for t in range(3):
+        numpy.testing.assert_allclose(output[:, t], inner(x[:, t], mask=mask[:, t]), rtol=1e-5, atol=1e-6)
+    with pytest.raises(ValueError, match=r"the mask has shape \(2, 2\), but inputs of shape \(2, 3, 4, 5\)"):
+        layer(x, mask=numpy.ones((2, 2), bool))
+    with pytest.raises(ValueError, match=r"TimeDistributed 'td' takes inputs of shape \(batch, timesteps, \.\.\.\)"):
+        TimeDistributed(Dense(2), name="td")(data((2, 3)))

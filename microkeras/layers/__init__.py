@@ -20,7 +20,8 @@ from microkeras.layers.normalization import (BatchNormalization, GroupNormalizat
 from microkeras.layers.preprocessing import Normalization, Rescaling
 from microkeras.layers.regularization import (ActivityRegularization, GaussianDropout, GaussianNoise,
                                               SpatialDropout1D, SpatialDropout2D)
-from microkeras.layers.rnn import (GRU, LSTM, RNN, GRUCell, LSTMCell, SimpleRNN, SimpleRNNCell, StackedRNNCells)
+from microkeras.layers.rnn import (GRU, LSTM, RNN, Bidirectional, GRUCell, LSTMCell, SimpleRNN, SimpleRNNCell,
+                                   StackedRNNCells, TimeDistributed)
 
 __all__ = ["Activation", "Dense", "Dropout", "Embedding", "Flatten", "Input", "InputLayer", "Lambda", "Layer", "Reshape"]
 __all__ += ["Add", "Average", "Concatenate", "Dot", "Maximum", "Minimum", "Multiply", "Subtract", "add", "average",
@@ -36,4 +37,5 @@ __all__ += ["Masking"]
 __all__ += ["ActivityRegularization", "BatchNormalization", "ELU", "GaussianDropout", "GaussianNoise",
             "GroupNormalization", "LayerNormalization", "LeakyReLU", "Normalization", "PReLU", "ReLU", "Rescaling",
             "Softmax", "SpatialDropout1D", "SpatialDropout2D", "UnitNormalization"]
-__all__ += ["GRU", "GRUCell", "LSTM", "LSTMCell", "RNN", "SimpleRNN", "SimpleRNNCell", "StackedRNNCells"]
+__all__ += ["Bidirectional", "GRU", "GRUCell", "LSTM", "LSTMCell", "RNN", "SimpleRNN", "SimpleRNNCell", "StackedRNNCells",
+            "TimeDistributed"]
