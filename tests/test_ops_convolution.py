@@ -108,6 +108,8 @@ CONV_CASES = [
     ((2, 5, 5, 4), (2, 2), 1, 4, (1, 1), "same", (1, 1)),  # 4 groups of one channel
     ((2, 4, 5, 3), (1, 1), 3, 2, (1, 1), "valid", (1, 1)),  # pointwise
     ((1, 4, 5, 4, 2), (2, 3, 2), 2, 2, (1, 2, 1), "same", (1, 1, 1)),  # 3D
+    ((2, 8, 7, 1), (3, 2), 1, 3, (2, 1), "same", (1, 2)),  # one channel: copied per kernel offset
+    ((2, 9, 1), (3,), 1, 2, (1,), "causal", (2,)),
 ]
 CONV_IDS = [f"{len(c[0]) - 2}d-{c[5]}-k{'x'.join(map(str, c[1]))}-s{c[4][0]}-d{c[6][0]}-g{c[0][-1] // c[2]}"
             for c in CONV_CASES]
