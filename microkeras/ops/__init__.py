@@ -26,3 +26,13 @@ __all__ += ["average_pool", "max", "max_pool", "take_rows"]
 __all__ += ["stack", "unstack"]
 __all__ += ["conv", "conv_transpose", "depthwise_conv", "separable_conv"]
 __all__ += ["moments_values", "standardize"]
+
+# Keras 3's `keras.ops` surface; docs/ops.md lists the names microkeras does not provide.
+from microkeras.ops.core_api import cond, fori_loop, map, scan, switch, vectorized_map, while_loop  # noqa: E402, A004
+from microkeras.ops.numpy_api import *  # noqa: E402, F403
+from microkeras.ops.nn_api import *  # noqa: E402, F403
+from microkeras.ops import core_api as _core_api, nn_api as _nn_api, numpy_api as _numpy_api  # noqa: E402
+
+__all__ += ["cond", "fori_loop", "map", "scan", "switch", "vectorized_map", "while_loop"]
+__all__ += _numpy_api.__all__ + _nn_api.__all__
+__all__ = sorted(set(__all__))
