@@ -21,6 +21,7 @@ import autograd.numpy as anp
 import numpy
 
 from microkeras import config
+from microkeras.ops.array_primitives import take
 
 __all__ = ["SeedGenerator", "beta", "binomial", "categorical", "dropout", "gamma", "normal", "randint", "shuffle",
            "truncated_normal", "uniform"]
@@ -163,7 +164,7 @@ def shuffle(x, axis=0, seed=None):
     if isinstance(axis, bool) or not isinstance(axis, numbers.Integral) or not -ndim <= axis < max(ndim, 1):
         raise ValueError(f"shuffle: `axis` must be an int in [-{ndim}, {ndim}); received axis={axis!r}.")
     order = _generator(seed, "shuffle").permutation(anp.shape(x)[axis])
-    return anp.moveaxis(anp.moveaxis(x, axis, 0)[order], 0, axis)
+    return take(x, order, axis=axis % max(ndim, 1))
 
 
 def categorical(logits, num_samples, dtype="int32", seed=None):

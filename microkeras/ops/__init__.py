@@ -6,9 +6,14 @@ derived backward pass would be slow, upcast to float64, or be unstable -- it is
 written here as an ``autograd`` primitive: a raw-numpy forward plus a
 ``defvjp`` whose cotangent keeps the input's dtype.  Each primitive is
 first-order only and has a finite-difference test and a float32-cotangent test
-in ``tests/test_ops.py``.  The modules follow Keras 3's ``keras.ops``:
-``core`` (gradient control), ``nn`` (layers' operations), ``numpy`` and
-``math``.
+in ``tests/test_ops.py`` (``tests/test_ops_api.py`` for ``array_primitives``).
+The modules follow Keras 3's ``keras.ops``: ``core`` (gradient control), ``nn``
+(layers' operations), ``numpy`` and ``math``.
+
+The package is also ``keras.ops`` for users: ``numpy_api``, ``nn_api`` and
+``core_api`` give Keras 3's names, arguments and dtypes on top of these
+primitives, and ``import microkeras as keras; keras.ops.mean(x, axis=1)``
+works as in Keras.
 """
 
 from microkeras.ops.convolution import conv, conv_transpose, depthwise_conv, separable_conv
