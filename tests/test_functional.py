@@ -20,6 +20,8 @@ def test_input_is_a_symbolic_tensor_and_layers_state_their_output_shapes():
     inputs = Input(shape=(4,), name="features")
     assert isinstance(inputs, KerasTensor)
     assert (inputs.shape, inputs.dtype, inputs.name) == ((None, 4), "float32", "features")
+    assert (inputs.ndim, inputs.sparse, inputs.ragged) == (2, False, False)
+    assert repr(inputs) == "<KerasTensor shape=(None, 4), dtype=float32, sparse=False, ragged=False, name=features>"
     assert Input((5,), dtype="int32").dtype == "int32"
     dense = layers.Dense(8)
     outputs = dense(inputs)
@@ -55,6 +57,25 @@ def test_model_of_two_inputs_lists_its_parts_in_keras_order_and_runs_lists_and_d
                                   x_b @ db.kernel.numpy() + db.bias.numpy()], axis=1) @ head.kernel.numpy()
     numpy.testing.assert_allclose(model([x_a, x_b]), expected + head.bias.numpy(), rtol=1e-5)
     numpy.testing.assert_allclose(model({"a": x_a, "b": x_b}), model([x_a, x_b]), rtol=1e-6)
+
+
+def test_layers_come_deepest_first_as_keras_3_orders_them():
+    # Keras 3.15.1 lists this model's layers as b, a, pre_b, shared, add, out_a, out_b: b is
+    # four calls from the outputs, a and pre_b three (a met first walking back from out_a).
+    model = shared_dict_model()
+    assert [layer.name for layer in model.layers] == ["b", "a", "pre_b", "shared", "add", "out_a", "out_b"]
+    assert [entry["name"] for entry in model.get_config()["layers"]] == [layer.name for layer in model.layers]
+
+
+def test_input_and_output_are_the_structures_the_model_was_given():
+    model = shared_dict_model()
+    assert model.input == model.inputs and isinstance(model.input, list)
+    assert sorted(model.output) == ["oa", "ob"] and model.output["ob"] is model.outputs[1]
+    # As in Keras 3: shapes in the order of `inputs` and `outputs`, one shape for one tensor.
+    assert model.input_shape == [(None, 4), (None, 3)] and model.output_shape == [(None, 2), (None, 1)]
+    inputs = Input((4,))
+    single = Model(inputs, layers.Dense(2)(inputs))
+    assert single.input is inputs and single.input_shape == (None, 4) and single.output_shape == (None, 2)
 
 
 def test_dict_inputs_and_outputs_keep_their_structure():
@@ -215,6 +236,76 @@ def test_summary_of_a_functional_model_is_keras_3_table_with_connected_to():
     assert "\n".join(lines) == expected
 
 
+def summary_of(model):
+    lines = []
+    model.summary(print_fn=lines.append)
+    return "\n".join(lines)
+
+
+def test_summary_lists_a_shared_layer_once_with_the_tensors_of_all_its_calls():
+    # Keras 3.15.1's table for the same model (one row per layer; a row's text wraps at spaces).
+    a, b = Input((4,), name="a"), Input((3,), name="b")
+    shared = layers.Dense(4, name="shared")
+    merged = layers.add([shared(a), shared(layers.Dense(4, name="pre_b")(b))], name="add")
+    model = Model([a, b], [layers.Dense(2, name="out_a")(merged), layers.Dense(1, name="out_b")(merged)], name="m1")
+    assert summary_of(model) == """Model: "m1"
+┏━━━━━━━━━━━━━━━━━━━━━┳━━━━━━━━━━━━━━━━━━━┳━━━━━━━━━━━━┳━━━━━━━━━━━━━━━━━━━┓
+┃ Layer (type)        ┃ Output Shape      ┃    Param # ┃ Connected to      ┃
+┡━━━━━━━━━━━━━━━━━━━━━╇━━━━━━━━━━━━━━━━━━━╇━━━━━━━━━━━━╇━━━━━━━━━━━━━━━━━━━┩
+│ b (InputLayer)      │ (None, 3)         │          0 │ -                 │
+├─────────────────────┼───────────────────┼────────────┼───────────────────┤
+│ a (InputLayer)      │ (None, 4)         │          0 │ -                 │
+├─────────────────────┼───────────────────┼────────────┼───────────────────┤
+│ pre_b (Dense)       │ (None, 4)         │         16 │ b[0][0]           │
+├─────────────────────┼───────────────────┼────────────┼───────────────────┤
+│ shared (Dense)      │ (None, 4)         │         20 │ a[0][0],          │
+│                     │                   │            │ pre_b[0][0]       │
+├─────────────────────┼───────────────────┼────────────┼───────────────────┤
+│ add (Add)           │ (None, 4)         │          0 │ shared[0][0],     │
+│                     │                   │            │ shared[1][0]      │
+├─────────────────────┼───────────────────┼────────────┼───────────────────┤
+│ out_a (Dense)       │ (None, 2)         │         10 │ add[0][0]         │
+├─────────────────────┼───────────────────┼────────────┼───────────────────┤
+│ out_b (Dense)       │ (None, 1)         │          5 │ add[0][0]         │
+└─────────────────────┴───────────────────┴────────────┴───────────────────┘
+ Total params: 51 (204.00 B)
+ Trainable params: 51 (204.00 B)
+ Non-trainable params: 0 (0.00 B)"""
+
+
+def test_summary_of_a_chain_is_a_stack_and_a_nested_model_shows_all_its_outputs():
+    # Keras 3.15.1 prints a functional chain without "Connected to", and a layer with two
+    # outputs as a list of shapes; short connections share a line.
+    x = Input((4,), name="x")
+    chain = Model(x, layers.Dense(2, name="d2")(layers.Dense(3, name="d1")(x)), name="chain")
+    assert summary_of(chain) == """Model: "chain"
+┏━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━┳━━━━━━━━━━━━━━━━━━━━━━━━┳━━━━━━━━━━━━━━━┓
+┃ Layer (type)                    ┃ Output Shape           ┃       Param # ┃
+┡━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━╇━━━━━━━━━━━━━━━━━━━━━━━━╇━━━━━━━━━━━━━━━┩
+│ x (InputLayer)                  │ (None, 4)              │             0 │
+├─────────────────────────────────┼────────────────────────┼───────────────┤
+│ d1 (Dense)                      │ (None, 3)              │            15 │
+├─────────────────────────────────┼────────────────────────┼───────────────┤
+│ d2 (Dense)                      │ (None, 2)              │             8 │
+└─────────────────────────────────┴────────────────────────┴───────────────┘
+ Total params: 23 (92.00 B)
+ Trainable params: 23 (92.00 B)
+ Non-trainable params: 0 (0.00 B)"""
+    two = Model(x, [layers.Dense(2, name="t1")(x), layers.Dense(3, name="t2")(x)], name="two")
+    p = Input((4,), name="p")
+    first, second = two(p)
+    outer = Model(p, layers.concatenate([first, second, p], name="cat"), name="mm")
+    assert summary_of(outer).splitlines()[4:12] == [
+        "│ p (InputLayer)      │ (None, 4)         │          0 │ -                 │",
+        "├─────────────────────┼───────────────────┼────────────┼───────────────────┤",
+        "│ two (Functional)    │ [(None, 2),       │         25 │ p[0][0]           │",
+        "│                     │ (None, 3)]        │            │                   │",
+        "├─────────────────────┼───────────────────┼────────────┼───────────────────┤",
+        "│ cat (Concatenate)   │ (None, 9)         │          0 │ two[0][0],        │",
+        "│                     │                   │            │ two[0][1],        │",
+        "│                     │                   │            │ p[0][0]           │"]
+
+
 # ------------------------------------------------------------------ configs
 def shared_dict_model():
     a, b = Input((4,), name="a"), Input((3,), name="b")
@@ -239,6 +330,24 @@ def test_the_config_is_keras_3_functional_layout_and_round_trips_through_json():
     rebuilt.set_weights(model.get_weights())
     x = [numpy.ones((2, 4), "float32"), numpy.ones((2, 3), "float32")]
     numpy.testing.assert_allclose(rebuilt(x)["ob"], model(x)["ob"], rtol=1e-6)
+
+
+def test_model_from_config_rebuilds_a_functional_model_and_counts_nested_calls_from_one():
+    x = Input((4,), name="x")
+    inner = Model(x, layers.Dense(2, name="d_in")(x), name="inner")
+    p = Input((4,), name="p")
+    model = Model(p, inner(p), name="m3")
+    config = model.get_config()
+    # Keras 3 writes a nested functional model's first call as node 1 in `output_layers` (its
+    # Functional starts with a node of its own), and 0 in the arguments of the calls that take it.
+    assert config["output_layers"] == ["inner", 1, 0]
+    entry = next(entry for entry in config["layers"] if entry["name"] == "inner")
+    assert entry["registered_name"] == "Functional" and entry["build_config"] == {"input_shape": None}
+    rebuilt = Model.from_config(config)
+    assert type(rebuilt) is keras.models.Functional and rebuilt.get_config() == config
+    rebuilt.set_weights(model.get_weights())
+    x_data = numpy.ones((2, 4), "float32")
+    numpy.testing.assert_allclose(rebuilt(x_data), model(x_data), rtol=1e-6)
 
 
 def test_clone_model_copies_the_architecture_with_fresh_weights():

@@ -165,5 +165,6 @@ def test_summary_wraps_long_names_and_keeps_the_table_rectangular():
     table = lines[1:-3]
     assert all("\n" not in line for line in lines)
     assert len({len(line) for line in table}) == 1
-    assert any("a_layer_name_longer_than_its_co " in line for line in table)
-    assert any("lumn_is_wide (Dense)" in line for line in table)
+    # Keras 3.15.1 breaks at spaces and cuts a word longer than its column with an ellipsis.
+    assert table[3:5] == ["│ a_layer_name_longer_than_its_c… │ (None, 2)              │             8 │",
+                          "│ (Dense)                         │                        │               │"]

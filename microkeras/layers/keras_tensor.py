@@ -20,6 +20,7 @@ class KerasTensor:
     """A symbolic tensor: ``shape`` (batch dimension first, None where unknown), ``dtype``, ``name``."""
 
     __slots__ = ("shape", "dtype", "name", "_keras_history")
+    sparse = ragged = False  # Keras 3's other two attributes: microkeras has dense tensors only
 
     def __init__(self, shape, dtype="float32", name=None):
         self.shape = tuple(None if d is None else int(d) for d in shape)
@@ -33,7 +34,7 @@ class KerasTensor:
         return len(self.shape)
 
     def __repr__(self):
-        return f"<KerasTensor shape={self.shape}, dtype={self.dtype}, name={self.name}>"
+        return f"<KerasTensor shape={self.shape}, dtype={self.dtype}, sparse=False, ragged=False, name={self.name}>"
 
     def __array__(self, dtype=None, copy=None):
         raise TypeError(f"{self!r} is a symbolic tensor of a functional model: it has a shape but no values. "

@@ -23,6 +23,9 @@ from microkeras.models.model import Model
 from microkeras.saving.object_registration import CustomObjectScope, SafeModeScope
 
 
+_NOT_YET = object()  # from_config: a tensor whose call is still to come (None is a valid argument)
+
+
 class Functional(Model):
     """A model made of the layers between ``inputs`` and ``outputs`` (see the module docstring)."""
 
@@ -40,13 +43,8 @@ class Functional(Model):
                 raise ValueError(f"Model: every entry of `inputs` must come from `Input(...)`; {tensor.name} "
                                  f"is the output of layer {tensor._keras_history[0].name!r}.")
         self._inputs_struct, self._outputs_struct = inputs, outputs
-        self._nodes = _nodes_between(flatten(inputs), flatten(outputs))
-        used = {id(tensor) for node in self._nodes for tensor in node.inputs} | set(map(id, flatten(outputs)))
-        for tensor in flatten(inputs):
-            if id(tensor) not in used:
-                raise ValueError(f"Model: the input {tensor.name!r} does not reach any output; remove it from "
-                                 "`inputs` or connect it.")
-        self._layers = _layers_of(self._nodes, flatten(inputs))
+        nodes, self._layers = _map_graph(flatten(inputs), flatten(outputs))
+        self._nodes = [node for node in nodes if not isinstance(node.layer, InputLayer)]
         self.built = True
         self._build_input_shape = map_structure(lambda tensor: tensor.shape, inputs)
         self._output_shape = _unpack_singleton(map_structure(lambda tensor: tensor.shape, outputs))
@@ -60,8 +58,29 @@ class Functional(Model):
         return flatten(self._outputs_struct)
 
     @property
+    def input(self):
+        """The symbolic inputs as the model was given them (one tensor, a list or a dict)."""
+        return self._inputs_struct
+
+    @property
+    def output(self):
+        """The symbolic outputs as the model was given them (one tensor, a list or a dict)."""
+        return self._outputs_struct
+
+    @property
+    def input_shape(self):
+        """The inputs' shapes: one shape, or a list of them in the order of :attr:`inputs` (as in Keras 3)."""
+        return _unpack_singleton([tensor.shape for tensor in self.inputs])
+
+    @property
+    def output_shape(self):
+        """The outputs' shapes: one shape, or a list of them in the order of :attr:`outputs`."""
+        return _unpack_singleton([tensor.shape for tensor in self.outputs])
+
+    @property
     def layers(self):
-        """Every layer of the graph, input layers included, in the order they run (Keras 3's order)."""
+        """Every layer of the graph, input layers included, in Keras 3's order: the farthest from the
+        outputs first (see :func:`_map_graph`)."""
         return list(self._layers)
 
     @property
@@ -81,17 +100,23 @@ class Functional(Model):
         graph, whose tensors are ``__keras_tensor__`` references ``[layer, node, tensor]``, and
         ``input_layers``/``output_layers`` in the structure of the model's inputs and outputs.
 
-        Node indices count only the calls inside this model.
+        Node indices count only the calls inside this model.  As Keras 3 writes
+        them, ``input_layers`` and ``output_layers`` count a nested functional
+        model's calls from 1 (a Keras ``Functional`` starts with a node of its own).
         """
-        index, counts = {}, {}  # id(node) -> its index among its layer's calls in this model
-        for node in [tensor._keras_history[0]._inbound_nodes[0] for tensor in self.inputs] + self._nodes:
-            if id(node) not in index:
-                index[id(node)] = counts.get(id(node.layer), 0)
-                counts[id(node.layer)] = index[id(node)] + 1
+        own = {id(node) for node in self._nodes} | {id(tensor._keras_history[0]._inbound_nodes[0])
+                                                   for tensor in self.inputs}
+        index = {}  # id(node) -> its index among its layer's calls in this model
+        for layer in self._layers:
+            calls = [node for node in layer._inbound_nodes if id(node) in own]
+            index.update((id(node), position) for position, node in enumerate(calls))
 
-        def reference(tensor):
+        def reference(tensor, offset=0):
             layer, node_index, position = tensor._keras_history
-            return [layer.name, index[id(layer._inbound_nodes[node_index])], position]
+            return [layer.name, index[id(layer._inbound_nodes[node_index])] + offset, position]
+
+        def model_reference(tensor):
+            return reference(tensor, 1 if isinstance(tensor._keras_history[0], Functional) else 0)
 
         def argument(value):
             if isinstance(value, KerasTensor):
@@ -103,12 +128,15 @@ class Functional(Model):
         for layer in self._layers:
             calls = [] if isinstance(layer, InputLayer) else sorted(
                 (node for node in layer._inbound_nodes if id(node) in index), key=lambda node: index[id(node)])
-            entries.append({**serialize_layer(layer), "name": layer.name, "inbound_nodes": [
+            entry = serialize_layer(layer)
+            if isinstance(layer, Functional):  # as Keras 3 writes a functional model: built by its graph
+                entry.update(registered_name="Functional", build_config={"input_shape": None})
+            entries.append({**entry, "name": layer.name, "inbound_nodes": [
                 {"args": map_structure(argument, list(node.args)), "kwargs": map_structure(argument, node.kwargs)}
                 for node in calls]})
         return {"name": self.name, "trainable": self.trainable, "layers": entries,
-                "input_layers": map_structure(reference, _as_lists(self._inputs_struct)),
-                "output_layers": map_structure(reference, _as_lists(self._outputs_struct))}
+                "input_layers": map_structure(model_reference, _as_lists(self._inputs_struct)),
+                "output_layers": map_structure(model_reference, _as_lists(self._outputs_struct))}
 
     @classmethod
     def from_config(cls, config, custom_objects=None, safe_mode=None):
@@ -135,13 +163,15 @@ class Functional(Model):
                     raise ValueError(f"{where}: 'inbound_nodes' must be a list.")
                 pending += [(name, i, call, f"{where}.inbound_nodes[{i}]") for i, call in enumerate(calls)]
 
-            def tensor(reference, where):
+            def tensor(reference, where, model_reference=False):
                 if not (isinstance(reference, list) and len(reference) == 3 and reference[0] in layers):
                     raise ValueError(f"{where}: {reference!r} does not name a layer of the config as "
                                      "[layer name, node index, tensor index].")
                 name, node_index, position = reference
+                if model_reference and isinstance(layers[name], Functional) and node_index > 0:
+                    node_index -= 1  # Keras counts a nested model's calls from 1 there
                 node = made[name].get(node_index)
-                return None if node is None else node.outputs[position]
+                return _NOT_YET if node is None else node.outputs[position]
 
             while pending:
                 ready = False
@@ -151,7 +181,7 @@ class Functional(Model):
                         raise ValueError(f"{where} must be a dict with 'args' and 'kwargs'.")
                     args = _resolve_references(call.get("args", []), tensor, where)
                     kwargs = _resolve_references(call.get("kwargs", {}), tensor, where)
-                    if any(leaf is None for leaf in flatten((args, kwargs))):
+                    if any(leaf is _NOT_YET for leaf in flatten((args, kwargs))):
                         continue  # an input of this call is made by a call not done yet
                     layers[name](*args, **kwargs)
                     made[name][call_index] = layers[name]._inbound_nodes[-1]
@@ -159,8 +189,11 @@ class Functional(Model):
                     ready = True
                 if not ready:
                     raise ValueError(f"{pending[0][3]} takes a tensor that no call of the config produces.")
-        inputs = _resolve_references(config["input_layers"], tensor, "input_layers", leaf_references=True)
-        outputs = _resolve_references(config["output_layers"], tensor, "output_layers", leaf_references=True)
+        def model_tensor(reference, where):
+            return tensor(reference, where, model_reference=True)
+
+        inputs = _resolve_references(config["input_layers"], model_tensor, "input_layers", leaf_references=True)
+        outputs = _resolve_references(config["output_layers"], model_tensor, "output_layers", leaf_references=True)
         return cls(inputs=inputs, outputs=outputs, name=config.get("name"), trainable=config.get("trainable", True))
 
     def compute_output_shape(self, input_shape):
@@ -235,30 +268,36 @@ def _flatten_like(structure, data):
             count = len(data) if isinstance(data, (list, tuple)) else 1
             raise ValueError(f"The model has {len(structure)} inputs; received {count}.")
         return [leaf for part, item in zip(structure, data) for leaf in _flatten_like(part, item)]
+    if isinstance(data, (list, tuple)) and len(data) == 1 and hasattr(data[0], "shape"):
+        return [data[0]]  # [x] for a model of one input, as Keras 3 accepts
     return [data]
 
 
-def _nodes_between(inputs, outputs):
-    """The nodes that lead from ``inputs`` to ``outputs``, each after the nodes it takes from.
+def _map_graph(inputs, outputs):
+    """``(nodes, layers)``: the nodes that lead from ``inputs`` to ``outputs``, input nodes included, each
+    after the nodes it takes from; and their layers in Keras 3's order.
 
-    Raises ValueError naming the tensor when an output depends on an input
-    that is not among ``inputs``.
+    Keras 3 (``keras/src/ops/function.py``, ``map_graph``) gives each node a
+    depth, the longest path from it to an output, and each layer the greatest
+    depth of its nodes; layers come deepest first, and layers of one depth in
+    the order a walk back from the outputs first meets them.  Raises
+    ValueError naming the tensor when an output depends on an input that is
+    not among ``inputs``, when an input reaches no output, or on a cycle.
     """
     given = {id(tensor) for tensor in inputs}
-    ordered, state = [], {}  # state: id(node) -> "visiting" | "done"
+    ordered, state, met = [], {}, {}  # state: id(node) -> "visiting" | "done"; met: id(layer) -> order
 
     def visit(tensor, path):
         layer, index, _ = tensor._keras_history
         node = layer._inbound_nodes[index]
-        if id(tensor) in given:
-            return
-        if isinstance(layer, InputLayer):
-            raise ValueError(f"Graph disconnected: {path} depends on the input {tensor.name!r}, which is not "
-                             "among the model's `inputs`.")
         if state.get(id(node)) == "done":
             return
+        if isinstance(layer, InputLayer) and id(tensor) not in given:
+            raise ValueError(f"Graph disconnected: {path} depends on the input {tensor.name!r}, which is not "
+                             "among the model's `inputs`.")
         if state.get(id(node)) == "visiting":
             raise ValueError(f"The graph has a cycle through layer {layer.name!r}.")
+        met.setdefault(id(layer), len(met))
         state[id(node)] = "visiting"
         for parent in node.inputs:
             visit(parent, path)
@@ -267,14 +306,17 @@ def _nodes_between(inputs, outputs):
 
     for tensor in outputs:
         visit(tensor, f"output {tensor.name!r}")
-    return ordered
+    for tensor in inputs:
+        if state.get(id(tensor._keras_history[0]._inbound_nodes[0])) != "done":
+            raise ValueError(f"Model: the input {tensor.name!r} does not reach any output; remove it from "
+                             "`inputs` or connect it.")
 
-
-def _layers_of(nodes, inputs):
-    """Input layers first, then each layer in the order of its first node, each once."""
-    layers, seen = [], set()
-    for layer in [tensor._keras_history[0] for tensor in inputs] + [node.layer for node in nodes]:
-        if id(layer) not in seen:
-            seen.add(id(layer))
-            layers.append(layer)
-    return layers
+    node_depth, layer_depth = {}, {}
+    for node in reversed(ordered):
+        depth = max(node_depth.setdefault(id(node), 0), layer_depth.get(id(node.layer), 0))
+        node_depth[id(node)] = layer_depth[id(node.layer)] = depth
+        for parent in node.parents:
+            node_depth[id(parent)] = max(depth + 1, node_depth.get(id(parent), 0))
+    layers = list({id(node.layer): node.layer for node in ordered}.values())
+    layers.sort(key=lambda layer: (-layer_depth[id(layer)], met[id(layer)]))
+    return ordered, layers

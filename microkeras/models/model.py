@@ -106,6 +106,16 @@ class Model(Trainer, Layer):
     def output_names(self):
         return ["output_0"]
 
+    @classmethod
+    def from_config(cls, config, custom_objects=None, safe_mode=None):
+        """A model from its config; ``Model.from_config`` of a functional model's config (with
+        ``input_layers`` and ``output_layers``) rebuilds the functional model, as in Keras 3."""
+        if cls is Model and isinstance(config, dict) and "input_layers" in config and "output_layers" in config:
+            from microkeras.models.functional import Functional
+
+            return Functional.from_config(config, custom_objects=custom_objects, safe_mode=safe_mode)
+        return super().from_config(config)
+
     def to_json(self, **kwargs):
         """The model's architecture as a JSON string (no weights); ``kwargs`` go to ``json.dumps``."""
         return json.dumps({"module": "microkeras.models", "class_name": type(self).__name__,

@@ -35,15 +35,45 @@ def _layer_rows(model):
 
 
 def _functional_rows(model):
-    """A row per input layer, then per node of the graph: the tensors it takes, as ``layer[node][tensor]``."""
-    rows = [(f"{tensor._keras_history[0].name} (InputLayer)", _format_shape(tensor.shape), "0", "-")
-            for tensor in model.inputs]
-    for node in model._nodes:
-        sources = [f"{t._keras_history[0].name}[{t._keras_history[1]}][{t._keras_history[2]}]" for t in node.inputs]
-        shapes = [_format_shape(t.shape) for t in node.outputs]
-        rows.append((f"{node.layer.name} ({type(node.layer).__name__})", ",\n".join(shapes),
-                     f"{node.layer.count_params():,}", ",\n".join(sources) or "-"))
+    """A row per layer of the graph: its output shape (of its last call), and the tensors its calls in
+    this model take, as ``layer[node][tensor]`` (Keras 3's "Connected to" column)."""
+    own = {id(node) for node in model._nodes}
+    rows = []
+    for layer in model.layers:
+        shapes = [_format_shape(tensor.shape) for tensor in layer._inbound_nodes[-1].outputs]
+        sources = [f"{t._keras_history[0].name}[{t._keras_history[1]}][{t._keras_history[2]}]"
+                   for node in layer._inbound_nodes if id(node) in own for t in node.inputs]
+        rows.append((f"{layer.name} ({type(layer).__name__})",
+                     shapes[0] if len(shapes) == 1 else "[" + ", ".join(shapes) + "]",
+                     f"{layer.count_params():,}", ", ".join(sources) or "-"))
     return rows
+
+
+def _is_a_chain(model):
+    """Whether a functional model is a plain chain: one input, each layer called once on one tensor.
+    Keras 3 then prints it as a stack, without the "Connected to" column."""
+    layers = [node.layer for node in model._nodes]
+    return (len(model.inputs) == 1 and all(len(node.inputs) == 1 for node in model._nodes)
+            and len({id(layer) for layer in layers}) == len(layers)
+            and len({id(node.inputs[0]) for node in model._nodes}) == len(layers))
+
+
+def _wrap(text, width):
+    """``text`` in lines of at most ``width`` characters, broken at spaces (and newlines); a word longer
+    than a line is cut short with an ellipsis.  Keras 3's tables (drawn by ``rich``) do the same."""
+    lines = []
+    for paragraph in text.split("\n"):
+        line = ""
+        for word in paragraph.split(" "):
+            if len(word) > width:
+                word = word[:width - 1] + "…"
+            if line and len(line) + 1 + len(word) > width:
+                lines.append(line)
+                line = word
+            else:
+                line = f"{line} {word}" if line else word
+        lines.append(line)
+    return lines
 
 
 def print_summary(model, line_length=None, positions=None, print_fn=None):
@@ -52,11 +82,12 @@ def print_summary(model, line_length=None, positions=None, print_fn=None):
     A layer's output shape is computed from the input shape it was built
     for, with the batch dimension shown as None (a layer built by a probe or
     a first call saw some batch size); "?" stands for a layer not built yet.
-    A functional model gets one row per call of a layer in its graph, with
-    Keras's "Connected to" column (``layer[node][tensor]`` of each input).
+    A functional model lists its input layers too, and, unless it is a plain
+    chain, Keras's "Connected to" column (``layer[node][tensor]`` of each
+    tensor the layer's calls take).
     """
     print_fn = print_fn or print
-    functional = hasattr(model, "_nodes")
+    functional = hasattr(model, "_nodes") and not _is_a_chain(model)
     default = _KERAS_FUNCTIONAL_WIDTHS if functional else _KERAS_WIDTHS
     if line_length is None and positions is None:
         widths = list(default)
@@ -64,7 +95,7 @@ def print_summary(model, line_length=None, positions=None, print_fn=None):
         inner = (line_length or len(default) + 1 + sum(default)) - len(default) - 1  # border characters
         cuts = [int(inner * p) for p in (positions or (_FUNCTIONAL_POSITIONS if functional else _POSITIONS))]
         widths = [cuts[0]] + [b - a for a, b in zip(cuts, cuts[1:])]
-    rows = _functional_rows(model) if functional else _layer_rows(model)
+    rows = _functional_rows(model) if hasattr(model, "_nodes") else _layer_rows(model)
     header = ("Layer (type)", "Output Shape", "Param #", "Connected to")[:len(widths)]
     aligns = ("<", "<", ">", "<")
 
@@ -73,8 +104,7 @@ def print_summary(model, line_length=None, positions=None, print_fn=None):
 
     def row(cells, sep):
         """One table row; long text wraps onto extra lines (and a newline starts one), as in Keras."""
-        chunks = [[piece[i:i + w - 2] for piece in text.split("\n") for i in range(0, max(len(piece), 1), w - 2)]
-                  for text, w in zip(cells, widths)]
+        chunks = [_wrap(text, w - 2) for text, w in zip(cells, widths)]
         out = []
         for k in range(max(len(c) for c in chunks)):
             parts = [c[k] if k < len(c) else "" for c in chunks]
