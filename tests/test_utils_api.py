@@ -556,3 +556,56 @@ def test_plot_history_refuses_unknown_metrics_and_empty_histories():
         utils.plot_history({"loss": [1.0], "val_loss": [1.2]}, metrics=["acc"])
     with pytest.raises(ValueError, match=r"non-empty `.history` dict; received list"):
         utils.plot_history([1.0, 0.5])
+
+
+# ----------------------------------------------------------------------------- timeseries windows
+def test_timeseries_windows_start_every_stride_and_take_every_sampling_rate_step():
+    data, targets = np.arange(20), np.arange(20) * 10
+    dataset = utils.timeseries_dataset_from_array(data, targets, sequence_length=3, sequence_stride=2,
+                                                  sampling_rate=2, batch_size=4, start_index=1, end_index=15)
+    batches = list(dataset)
+    # Steps 1..14; a window spans 1 + (3 - 1) * 2 = 5 steps: starts at steps 1, 3, 5, 7, 9, (11 + 4 = 15 is out).
+    windows = np.concatenate([x for x, _ in batches])
+    assert windows.tolist() == [[1, 3, 5], [3, 5, 7], [5, 7, 9], [7, 9, 11], [9, 11, 13]]
+    assert np.concatenate([y for _, y in batches]).tolist() == [10, 30, 50, 70, 90]  # the target of each start
+    assert len(dataset) == 2 and batches[1][0].shape == (1, 3)
+
+
+def test_timeseries_windows_without_targets_shuffled_and_unbatched():
+    data = np.arange(12, dtype=np.float32).reshape(6, 2)
+    dataset = utils.timeseries_dataset_from_array(data, None, sequence_length=2, batch_size=None)
+    assert len(dataset) == 5 and dataset[0].tolist() == [[0, 1], [2, 3]]
+    shuffled = utils.timeseries_dataset_from_array(data, None, sequence_length=2, batch_size=5, shuffle=True,
+                                                   seed=3)
+    starts = np.arange(5)
+    np.random.RandomState(3).shuffle(starts)  # Keras shuffles the window starts this way
+    assert shuffled[0][:, 0, 0].tolist() == (starts * 2).tolist()
+
+
+def test_timeseries_dataset_trains_a_model_and_checks_arguments():
+    series = np.sin(np.arange(100, dtype=np.float32) / 5)
+    dataset = utils.timeseries_dataset_from_array(series[:, None], series[5:], sequence_length=5, batch_size=16)
+    model = Sequential([Input((5, 1)), microkeras.layers.Flatten(), Dense(1)])
+    model.compile(optimizer="adam", loss="mse")
+    assert len(model.fit(dataset, epochs=2, verbose=0).history["loss"]) == 2
+    with pytest.raises(ValueError, match=r"`sequence_length` must be a positive integer; received sequence_length=0"):
+        utils.timeseries_dataset_from_array(series, None, sequence_length=0)
+    with pytest.raises(ValueError, match=r"`sampling_rate` must be lower than the length of the data \(100\)"):
+        utils.timeseries_dataset_from_array(series, None, sequence_length=2, sampling_rate=100)
+    with pytest.raises(ValueError, match=r"`end_index` must be above start_index=10"):
+        utils.timeseries_dataset_from_array(series, None, sequence_length=2, start_index=10, end_index=5)
+
+
+def test_pack_x_y_sample_weight_inverts_unpack_as_in_keras():
+    x, y, w = np.ones(2), np.zeros(2), np.full(2, 0.5)
+    assert utils.pack_x_y_sample_weight(x) is x
+    assert utils.pack_x_y_sample_weight([x, x]) == ([x, x],)
+    packed = utils.pack_x_y_sample_weight(x, y, w)
+    assert len(packed) == 3 and utils.unpack_x_y_sample_weight(packed)[2] is w
+
+
+def test_utils_reexports_the_registration_helpers_of_keras_utils():
+    assert utils.register_keras_serializable is microkeras.saving.register_keras_serializable
+    assert utils.custom_object_scope is microkeras.saving.custom_object_scope
+    for name in ("CustomObjectScope", "get_registered_name", "get_registered_object"):
+        assert getattr(utils, name) is getattr(microkeras.saving, name)

@@ -14,3 +14,14 @@ def unpack_x_y_sample_weight(data):
         raise ValueError(f"Data must be (x,), (x, y) or (x, y, sample_weight); received a tuple of "
                          f"{len(data)} entries.")
     return data + (None,) * (3 - len(data))
+
+
+def pack_x_y_sample_weight(x, y=None, sample_weight=None):
+    """The inverse of :func:`unpack_x_y_sample_weight` (Keras's ``pack_x_y_sample_weight``).
+
+    ``x`` alone is returned as is, unless it is a tuple or list, which is then
+    wrapped as ``(x,)`` so it is not read as ``(x, y)``.
+    """
+    if y is None:
+        return (x,) if isinstance(x, (tuple, list)) else x
+    return (x, y) if sample_weight is None else (x, y, sample_weight)
