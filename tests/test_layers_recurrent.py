@@ -113,6 +113,18 @@ def test_unstack_and_stack_keep_every_cotangent_float32():
     numpy.testing.assert_array_equal(grad, numpy.moveaxis(probe, 0, 1))
 
 
+def test_affine_adds_a_bias_per_sample_whose_gradient_is_the_outputs():
+    h, kernel, x = data((3, 4)), data((4, 8), seed=1), data((3, 8), seed=2)
+    numpy.testing.assert_allclose(ops.affine(h, kernel, x), h @ kernel + x, rtol=1e-6)
+    h64, kernel64, x64 = (a.astype(numpy.float64) for a in (h, kernel, x))
+    check_gradient(lambda v: ops.affine(h64, kernel64, v), x64)
+    check_gradient(lambda v: ops.affine(v, kernel64, x64), h64)
+    check_gradient(lambda v: ops.affine(h64, v, x64), kernel64)
+    probe = data((3, 8), seed=3)
+    assert_float32_backward(lambda v: (ops.affine(h, kernel, v) * probe).sum(), x)
+    assert_float32_backward(lambda v: (ops.affine(v, kernel, x) * probe).sum(), h)
+
+
 def test_sigmoid_is_exact_and_finite_at_both_ends():
     x = numpy.array([-80.0, -20.0, -1.0, 0.0, 1.0, 20.0, 100.0], numpy.float32)  # e**-80 is not subnormal
     y = ops.sigmoid(x)

@@ -15,7 +15,9 @@ def affine(x, kernel, bias):
 
     The workhorse of ``Dense``: one primitive instead of a product and a
     broadcast sum, with a backward pass of three matrix operations in the
-    input's dtype.
+    input's dtype.  ``bias`` is one row (units,), or an array of the
+    output's own shape added sample by sample (a recurrent step adds its
+    input's projection to ``h @ recurrent_kernel`` this way).
     """
     out = numpy.matmul(x, kernel)
     return numpy.add(out, bias, out=out)  # in place on the fresh product: one pass, no second array
@@ -33,6 +35,8 @@ def _affine_vjps():
         return lambda g: numpy.matmul(flat(x).T, flat(g))
 
     def wrt_bias(ans, x, kernel, bias):
+        if numpy.ndim(bias) > 1:  # one bias per sample: its gradient is the output's
+            return lambda g: g
         return lambda g: flat(g).sum(axis=0)
 
     return wrt_x, wrt_kernel, wrt_bias

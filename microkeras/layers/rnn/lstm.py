@@ -17,7 +17,7 @@ the forget gate's bias at 1.
 import autograd.numpy as np
 import numpy
 
-from microkeras import activations
+from microkeras import activations, ops
 from microkeras.layers.rnn.recurrent_cell import RecurrentCell
 from microkeras.layers.rnn.rnn import CellLayer
 
@@ -67,10 +67,10 @@ class LSTMCell(RecurrentCell):
             h, c = states[0], states[1]
             if dropping:  # a mask per gate (Keras's rule), so a product per gate
                 masks = self.get_recurrent_dropout_mask(h)
-                recurrent = np.concatenate([np.dot(h * m, k) for m, k in zip(masks, kernels)], axis=1)
+                z = x + np.concatenate([np.dot(h * m, k) for m, k in zip(masks, kernels)], axis=1)
             else:
-                recurrent = np.dot(h, recurrent_kernel)
-            z_i, z_f, z_c, z_o = np.split(x + recurrent, 4, axis=1)
+                z = ops.affine(h, recurrent_kernel, x)  # h @ recurrent_kernel + x as one operation
+            z_i, z_f, z_c, z_o = np.split(z, 4, axis=1)
             c = gate(z_f) * c + gate(z_i) * activation(z_c)
             h = gate(z_o) * activation(c)
             return h, [h, c]

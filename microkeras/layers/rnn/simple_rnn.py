@@ -6,8 +6,7 @@ one step is ``h = activation(x @ kernel + h_prev @ recurrent_kernel + bias)``,
 the output and the single state.
 """
 
-import autograd.numpy as np
-
+from microkeras import ops
 from microkeras.layers.rnn.recurrent_cell import RecurrentCell
 from microkeras.layers.rnn.rnn import CellLayer
 
@@ -37,7 +36,7 @@ class SimpleRNNCell(RecurrentCell):
             h = states[0]
             if dropping:
                 h = h * self.get_recurrent_dropout_mask(h)[0]
-            h = activation(x + np.dot(h, recurrent_kernel))
+            h = activation(ops.affine(h, recurrent_kernel, x))  # h @ recurrent_kernel + x as one operation
             return h, [h]
 
         return step
