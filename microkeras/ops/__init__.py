@@ -36,8 +36,10 @@ __all__ += ["moments_values", "standardize"]
 from microkeras.ops.core_api import cond, fori_loop, map, scan, switch, vectorized_map, while_loop  # noqa: E402, A004
 from microkeras.ops.numpy_api import *  # noqa: E402, F403
 from microkeras.ops.nn_api import *  # noqa: E402, F403
-from microkeras.ops import core_api as _core_api, nn_api as _nn_api, numpy_api as _numpy_api  # noqa: E402
+from microkeras.ops.linalg_api import *  # noqa: E402, F403
+from microkeras.ops import core_api as _core_api, linalg_api as _linalg_api, nn_api as _nn_api  # noqa: E402
+from microkeras.ops import numpy_api as _numpy_api  # noqa: E402
 
 __all__ += ["cond", "fori_loop", "map", "scan", "switch", "vectorized_map", "while_loop"]
-__all__ += _numpy_api.__all__ + _nn_api.__all__
+__all__ += _numpy_api.__all__ + _nn_api.__all__ + _linalg_api.__all__
 __all__ = sorted(set(__all__))

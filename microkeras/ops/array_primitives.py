@@ -193,3 +193,99 @@ def astype(x, dtype):
 
 
 defvjp(astype, lambda ans, x, dtype: lambda g: numpy.asarray(g, dtype=_float_dtype(x)))
+
+
+@primitive
+def segment_sum(data, segment_ids, num_segments):
+    """The sums of ``data``'s rows (first axis) that share a segment id; segments without rows give 0."""
+    out = numpy.zeros((num_segments,) + data.shape[1:], data.dtype)
+    numpy.add.at(out, segment_ids, data)
+    return out
+
+
+defvjp(segment_sum, lambda ans, data, segment_ids, num_segments: lambda g: g[segment_ids].astype(data.dtype))
+
+
+@primitive
+def segment_max(data, segment_ids, num_segments):
+    """The maxima of ``data``'s rows that share a segment id; segments without rows give ``-inf``."""
+    out = numpy.full((num_segments,) + data.shape[1:], -numpy.inf, data.dtype)
+    numpy.maximum.at(out, segment_ids, data)
+    return out
+
+
+def _segment_max_vjp(ans, data, segment_ids, num_segments):
+    chosen = data == ans[segment_ids]
+    ties = numpy.zeros(ans.shape, data.dtype)
+    numpy.add.at(ties, segment_ids, chosen.astype(data.dtype))
+    share = chosen / numpy.maximum(ties, 1)[segment_ids]  # tied maxima share the gradient
+    return lambda g: (g[segment_ids] * share).astype(data.dtype, copy=False)
+
+
+defvjp(segment_max, _segment_max_vjp)
+
+
+def _index(indices):
+    """Rows of ``indices`` (each the first coordinates of one entry) as a fancy index."""
+    return tuple(numpy.asarray(indices).reshape(-1, numpy.shape(indices)[-1]).T)
+
+
+@primitive
+def scatter(values, indices, shape):
+    """Zeros of ``shape`` with ``values`` added at ``indices`` (``(n, k)`` coordinates; repeats add up)."""
+    out = numpy.zeros(shape, numpy.result_type(values))
+    numpy.add.at(out, _index(indices), values)
+    return out
+
+
+defvjp(scatter, lambda ans, values, indices, shape: lambda g: g[_index(indices)].astype(_float_dtype(values)))
+
+
+@primitive
+def scatter_update(inputs, indices, updates):
+    """``inputs`` with the entries (or slices) at ``indices`` replaced by ``updates`` (a new array)."""
+    out = numpy.array(inputs)
+    out[_index(indices)] = updates
+    return out
+
+
+def _scatter_update_vjp(argnum, ans, args, kwargs):
+    inputs, indices, updates = args
+    index = _index(indices)
+    if argnum == 0:
+        def vjp(g):
+            g = numpy.array(g, dtype=_float_dtype(inputs))
+            g[index] = 0
+            return g
+        return vjp
+    return lambda g: numpy.reshape(g[index], numpy.shape(updates)).astype(_float_dtype(updates), copy=False)
+
+
+defvjp_argnum(scatter_update, _scatter_update_vjp)
+
+
+@primitive
+def slice_update(inputs, start_indices, updates):
+    """``inputs`` with the block at ``start_indices`` (of ``updates``'s shape) replaced by ``updates``."""
+    out = numpy.array(inputs)
+    out[_block(start_indices, numpy.shape(updates))] = updates
+    return out
+
+
+def _block(start_indices, shape):
+    return tuple(slice(int(start), int(start) + size) for start, size in zip(start_indices, shape))
+
+
+def _slice_update_vjp(argnum, ans, args, kwargs):
+    inputs, start_indices, updates = args
+    block = _block(start_indices, numpy.shape(updates))
+    if argnum == 0:
+        def vjp(g):
+            g = numpy.array(g, dtype=_float_dtype(inputs))
+            g[block] = 0
+            return g
+        return vjp
+    return lambda g: numpy.array(g[block], dtype=_float_dtype(updates))
+
+
+defvjp_argnum(slice_update, _slice_update_vjp)

@@ -299,9 +299,96 @@ def rms_normalization(x, scale=None, axis=-1, epsilon=None):
     return out if scale is None else out * _array_of(scale)
 
 
-__all__ = ["batch_normalization", "binary_crossentropy", "categorical_crossentropy", "celu", "elu", "erfc",
-           "gelu", "glu", "hard_shrink", "hard_sigmoid", "hard_silu", "hard_swish", "hard_tanh", "in_top_k",
-           "layer_normalization", "leaky_relu", "log_sigmoid", "log_softmax", "logsumexp", "moments",
-           "multi_hot", "normalize", "one_hot", "psnr", "relu6", "rms_normalization", "selu", "silu",
-           "soft_shrink", "softplus", "softsign", "sparse_categorical_crossentropy", "sparse_plus",
-           "sparse_sigmoid", "squareplus", "swish", "tanh_shrink", "threshold", "top_k"]
+def sparsemax(x, axis=-1):
+    """The Euclidean projection of ``x`` onto the probability simplex along ``axis`` (Martins & Astudillo, 2016).
+
+    ``max(x - tau, 0)`` with ``tau`` chosen so each slice sums to 1; traced through the sort.
+    Keras 3.15 computes ``tau`` from the sum of the running sums rather than the
+    running sum itself, so its output can differ (and not sum to 1) when two or
+    more entries are kept; this follows the definition.
+    """
+    from microkeras.ops.numpy_api import cumsum, sort
+
+    x = _floating(x)
+    ordered = -sort(-x, axis)  # descending
+    n = anp.shape(x)[axis]
+    ranks = numpy.arange(1, n + 1, dtype=getval(x).dtype).reshape([n if a == axis % anp.ndim(x) else 1
+                                                                   for a in range(anp.ndim(x))])
+    cumulative = cumsum(ordered, axis)
+    support = getval(1.0 + ranks * ordered > cumulative)  # the entries that stay positive
+    size = support.sum(axis=axis, keepdims=True).astype(getval(x).dtype)
+    tau = (anp.sum(ordered * support, axis=axis, keepdims=True) - 1.0) / size
+    return activations.relu(x - tau)
+
+
+def dot_product_attention(query, key, value, bias=None, mask=None, scale=None, is_causal=False,
+                          flash_attention=None, attn_logits_soft_cap=None):
+    """Scaled dot-product attention on ``(batch, steps, heads, head_dim)`` arrays, as Keras 3 computes it.
+
+    ``softmax(query . key * scale + bias)`` over the key steps (``scale`` defaults to
+    ``1 / sqrt(head_dim)``), with entries where ``mask`` is False, or above the
+    diagonal when ``is_causal``, set to a large negative number first; then the
+    weighted sum of ``value``.  Fewer key/value heads than query heads are repeated.
+    """
+    if flash_attention:
+        raise ValueError("dot_product_attention: flash attention is not supported by microkeras.")
+    if attn_logits_soft_cap is not None:
+        raise ValueError("dot_product_attention: `attn_logits_soft_cap` is not supported by microkeras.")
+    query, key, value = _floating(query), _floating(key), _floating(value)
+    if anp.ndim(query) != 4:
+        raise ValueError("dot_product_attention: `query`, `key` and `value` must be 4D (batch, steps, heads, "
+                         f"head_dim); received query of shape {anp.shape(query)}.")
+    heads, key_heads = anp.shape(query)[2], anp.shape(key)[2]
+    if key_heads != heads:
+        key = anp.repeat(key, heads // key_heads, axis=2)
+        value = anp.repeat(value, heads // key_heads, axis=2)
+    scale = 1.0 / math.sqrt(anp.shape(key)[-1]) if scale is None else float(scale)
+    logits = anp.einsum("BTNH,BSNH->BNTS", query, key) * scale
+    if bias is not None:
+        logits = logits + _array_of(bias)
+    if mask is not None or is_causal:
+        keep = numpy.ones(anp.shape(logits), bool)
+        if mask is not None:
+            keep &= numpy.asarray(getval(_array_of(mask)), bool)
+        if is_causal:
+            steps, key_steps = anp.shape(logits)[2:]
+            keep &= numpy.tril(numpy.ones((steps, key_steps), bool))
+        logits = _array.where(keep, logits, -0.7 * float(numpy.finfo(getval(logits).dtype).max))
+    from microkeras.ops.nn import softmax
+
+    return anp.einsum("BNTS,BSNH->BTNH", softmax(logits, -1), value)
+
+
+def _blocks(x, block_size, data_format, caller):
+    if data_format not in ("channels_last", "channels_first"):
+        raise ValueError(f"{caller}: `data_format` must be 'channels_last' or 'channels_first'; "
+                         f"received data_format={data_format!r}.")
+    x = _array_of(x)
+    return (x if data_format == "channels_last" else anp.transpose(x, (0, 2, 3, 1))), int(block_size)
+
+
+def depth_to_space(x, block_size, data_format="channels_last"):
+    """Move blocks of channels into ``block_size x block_size`` spatial blocks (TensorFlow's order)."""
+    x, b = _blocks(x, block_size, data_format, "depth_to_space")
+    n, h, w, c = anp.shape(x)
+    x = anp.reshape(anp.transpose(anp.reshape(x, (n, h, w, b, b, c // (b * b))), (0, 1, 3, 2, 4, 5)),
+                    (n, h * b, w * b, c // (b * b)))
+    return x if data_format == "channels_last" else anp.transpose(x, (0, 3, 1, 2))
+
+
+def space_to_depth(x, block_size, data_format="channels_last"):
+    """Move ``block_size x block_size`` spatial blocks into channels (the inverse of :func:`depth_to_space`)."""
+    x, b = _blocks(x, block_size, data_format, "space_to_depth")
+    n, h, w, c = anp.shape(x)
+    x = anp.reshape(anp.transpose(anp.reshape(x, (n, h // b, b, w // b, b, c)), (0, 1, 3, 2, 4, 5)),
+                    (n, h // b, w // b, b * b * c))
+    return x if data_format == "channels_last" else anp.transpose(x, (0, 3, 1, 2))
+
+
+__all__ = ["batch_normalization", "binary_crossentropy", "categorical_crossentropy", "celu", "depth_to_space",
+           "dot_product_attention", "elu", "erfc", "gelu", "glu", "hard_shrink", "hard_sigmoid", "hard_silu",
+           "hard_swish", "hard_tanh", "in_top_k", "layer_normalization", "leaky_relu", "log_sigmoid",
+           "log_softmax", "logsumexp", "moments", "multi_hot", "normalize", "one_hot", "psnr", "relu6",
+           "rms_normalization", "selu", "silu", "soft_shrink", "softplus", "softsign", "space_to_depth",
+           "sparse_categorical_crossentropy", "sparse_plus", "sparse_sigmoid", "sparsemax", "squareplus",
+           "swish", "tanh_shrink", "threshold", "top_k"]

@@ -834,23 +834,256 @@ def median(x, axis=None, keepdims=False):
     return quantile(x, 0.5, axis, keepdims=keepdims)
 
 
-__all__ = ["abs", "absolute", "add", "all", "allclose", "amax", "amin", "any", "append", "arange", "arccos",
-           "arccosh", "arcsin", "arcsinh", "arctan", "arctan2", "arctanh", "argmax", "argmin", "argsort",
-           "array", "array_split", "average", "bincount", "broadcast_to", "cast", "cbrt", "ceil", "clip",
-           "concatenate", "convert_to_numpy", "convert_to_tensor", "copy", "cos", "cosh", "count_nonzero",
-           "cross", "cumsum", "deg2rad", "diag", "diagonal", "diff", "digitize", "divide", "divide_no_nan",
-           "dot", "dsplit", "dstack", "dtype", "einsum", "empty", "empty_like", "equal", "exp", "exp2",
-           "expand_dims", "expm1", "eye", "fabs", "flip", "fliplr", "flipud", "floor", "floor_divide", "fmax",
-           "fmin", "full", "full_like", "geomspace", "get_item", "greater", "greater_equal", "heaviside",
-           "hsplit", "hstack", "hypot", "identity", "inner", "is_tensor", "isclose", "isfinite", "isin",
-           "isinf", "isnan", "isneginf", "isposinf", "kron", "less", "less_equal", "linspace", "log", "log10",
-           "log1p", "log2", "logaddexp", "logaddexp2", "logical_and", "logical_not", "logical_or",
-           "logical_xor", "logspace", "matmul", "max", "maximum", "mean", "median", "meshgrid", "min",
-           "minimum", "mod", "moveaxis", "multiply", "nan_to_num", "ndim", "negative", "nonzero", "norm",
-           "not_equal", "ones", "ones_like", "outer", "pad", "percentile", "power", "prod", "ptp", "quantile",
-           "rad2deg", "ravel", "real", "reciprocal", "repeat", "reshape", "roll", "rot90", "round", "rsqrt",
-           "searchsorted", "select", "shape", "sign", "signbit", "sin", "sinc", "sinh", "size", "slice", "sort",
-           "split", "sqrt", "square", "squeeze", "stack", "std", "subtract", "sum", "swapaxes", "take",
-           "take_along_axis", "tan", "tanh", "tensordot", "tile", "trace", "transpose", "tri", "tril", "triu",
-           "true_divide", "trunc", "unravel_index", "var", "vdot", "vsplit", "vstack", "where", "zeros",
+# -- integers, bits and real-valued complex helpers (not differentiable) ----------------------
+
+def _plain(fn, doc):
+    def op(*args):
+        return fn(*(getval(_array_of(a)) for a in args))
+
+    op.__name__, op.__doc__ = fn.__name__, doc
+    return op
+
+
+bitwise_and = _plain(numpy.bitwise_and, "Elementwise AND of integers.")
+bitwise_or = _plain(numpy.bitwise_or, "Elementwise OR of integers.")
+bitwise_xor = _plain(numpy.bitwise_xor, "Elementwise XOR of integers.")
+bitwise_invert = _plain(numpy.invert, "Elementwise NOT of integers.")
+bitwise_not = bitwise_invert
+bitwise_left_shift = _plain(numpy.left_shift, "``x1 << x2``.")
+bitwise_right_shift = _plain(numpy.right_shift, "``x1 >> x2``.")
+left_shift, right_shift = bitwise_left_shift, bitwise_right_shift
+gcd = _plain(numpy.gcd, "Greatest common divisor.")
+lcm = _plain(numpy.lcm, "Least common multiple.")
+nextafter = _plain(numpy.nextafter, "The next float after ``x1`` towards ``x2``.")
+
+
+def fmod(x1, x2):
+    """Remainder of ``x1 / x2`` with the sign of ``x1`` (C's ``fmod``)."""
+    x1, x2 = _array_of(x1), _array_of(x2)
+    return x1 - x2 * numpy.trunc(getval(x1) / getval(x2))
+
+
+def ldexp(x1, x2):
+    """``x1 * 2 ** x2``."""
+    return _floating(x1) * numpy.exp2(getval(_array_of(x2))).astype(config.floatx())
+
+
+def conj(x):
+    """The complex conjugate: ``x`` itself (microkeras has no complex arrays)."""
+    return _array_of(x)
+
+
+conjugate = conj
+
+
+def imag(x):
+    """The imaginary part: zeros (microkeras has no complex arrays)."""
+    return zeros_like(x)
+
+
+def isreal(x):
+    return numpy.ones(shape(x), bool)
+
+
+def angle(x):
+    """The complex argument of real numbers: pi where negative, else 0."""
+    return numpy.where(getval(_array_of(x)) < 0, math.pi, 0.0).astype(config.floatx())
+
+
+def argpartition(x, kth, axis=-1):
+    return numpy.argpartition(getval(_array_of(x)), kth, axis=axis).astype(numpy.int32)
+
+
+def histogram(x, bins=10, range=None):  # noqa: A002 -- Keras's argument name
+    """Counts of ``x`` in ``bins`` equal bins over ``range`` (default: the data's), and the bin edges."""
+    counts, edges = numpy.histogram(getval(_array_of(x)), bins, range)
+    return counts.astype(config.floatx()), edges.astype(config.floatx())  # float counts, as Keras returns
+
+
+def unique(x, sorted=True, return_index=False, return_inverse=False, return_counts=False,  # noqa: A002
+           axis=None, size=None, fill_value=None):
+    """The distinct values of ``x`` (sorted), optionally with their first indices, inverse and counts."""
+    if size is not None:
+        raise ValueError("unique: `size` (a fixed output size) is not supported by microkeras.")
+    results = numpy.unique(getval(_array_of(x)), return_index, return_inverse, return_counts, axis)
+    if not isinstance(results, tuple):
+        return results
+    return (results[0],) + tuple(r.astype(numpy.int32) for r in results[1:])
+
+
+def saturate_cast(x, dtype):
+    """``x`` cast to ``dtype`` after clipping to the range ``dtype`` can hold."""
+    target = standardize_dtype(dtype)
+    info = numpy.iinfo(target) if target.kind in "iu" else numpy.finfo(target)
+    return cast(clip(x, info.min, info.max), target)
+
+
+# -- NaN-ignoring reductions -----------------------------------------------------------------
+
+def _without_nan(x, fill):
+    x = _floating(x)
+    return _array.where(numpy.isnan(getval(x)), fill, x)
+
+
+def nansum(x, axis=None, keepdims=False):
+    return sum(_without_nan(x, 0.0), axis, keepdims)
+
+
+def nanprod(x, axis=None, keepdims=False):
+    return prod(_without_nan(x, 1.0), axis, keepdims)
+
+
+def nanmax(x, axis=None, keepdims=False):
+    return max(_without_nan(x, -numpy.inf), axis, keepdims)
+
+
+def nanmin(x, axis=None, keepdims=False):
+    return min(_without_nan(x, numpy.inf), axis, keepdims)
+
+
+def nanmean(x, axis=None, keepdims=False):
+    count = anp.sum(~numpy.isnan(getval(_floating(x))), axis=axis, keepdims=keepdims)
+    return nansum(x, axis, keepdims) / count.astype(config.floatx())
+
+
+def nanvar(x, axis=None, keepdims=False):
+    x = _floating(x)
+    centered = x - nanmean(x, axis, keepdims=True)
+    return nanmean(centered * centered, axis, keepdims)
+
+
+def nanstd(x, axis=None, keepdims=False):
+    return anp.sqrt(nanvar(x, axis, keepdims))
+
+
+def nancumsum(x, axis=None, dtype=None):
+    return cumsum(_without_nan(x, 0.0), axis, dtype)
+
+
+def nanargmax(x, axis=None, keepdims=False):
+    return numpy.nanargmax(getval(_array_of(x)), axis=axis, keepdims=keepdims).astype(numpy.int32)
+
+
+def nanargmin(x, axis=None, keepdims=False):
+    return numpy.nanargmin(getval(_array_of(x)), axis=axis, keepdims=keepdims).astype(numpy.int32)
+
+
+# -- more array functions ------------------------------------------------------------------
+
+def diagflat(x, k=0):
+    """A 2-D array with the flattened ``x`` on its ``k``-th diagonal."""
+    return diag(ravel(x), k)
+
+
+def vander(x, N=None, increasing=False):  # noqa: N803 -- Keras's argument name
+    """Columns of powers of the 1-D ``x`` (decreasing unless ``increasing``)."""
+    x = _floating(x)
+    n = anp.shape(x)[0] if N is None else N
+    powers = numpy.arange(n) if increasing else numpy.arange(n - 1, -1, -1)
+    return anp.reshape(x, (-1, 1)) ** powers.astype(config.floatx())
+
+
+def trapezoid(y, x=None, dx=1.0, axis=-1):
+    """Integral of ``y`` along ``axis`` by the trapezoidal rule (samples at ``x``, or ``dx`` apart)."""
+    y = _floating(y)
+    y = anp.moveaxis(y, axis, -1)
+    widths = dx if x is None else anp.diff(_floating(x))
+    return anp.sum((y[..., 1:] + y[..., :-1]) * widths, axis=-1) * 0.5
+
+
+def corrcoef(x):
+    """Pearson correlation coefficients between the rows of ``x``."""
+    x = _floating(x)
+    centered = x - mean(x, axis=1, keepdims=True)
+    covariance = anp.matmul(centered, anp.transpose(centered))
+    scale = anp.sqrt(diagonal(covariance))
+    return covariance / (anp.reshape(scale, (-1, 1)) * anp.reshape(scale, (1, -1)))
+
+
+def segment_sum(data, segment_ids, num_segments=None, sorted=False):  # noqa: A002
+    """Sums of ``data``'s rows grouped by ``segment_ids`` (``num_segments`` defaults to the largest id + 1)."""
+    ids = _indices(segment_ids)
+    count = int(ids.max()) + 1 if num_segments is None else int(num_segments)
+    return _array.segment_sum(_array_of(data), ids, count)
+
+
+def segment_max(data, segment_ids, num_segments=None, sorted=False):  # noqa: A002
+    """Maxima of ``data``'s rows grouped by ``segment_ids``; empty segments give ``-inf``."""
+    ids = _indices(segment_ids)
+    count = int(ids.max()) + 1 if num_segments is None else int(num_segments)
+    return _array.segment_max(_array_of(data), ids, count)
+
+
+def segment_min(data, segment_ids, num_segments=None, sorted=False):  # noqa: A002
+    """Minima of ``data``'s rows grouped by ``segment_ids``; empty segments give ``inf``."""
+    return -segment_max(-_array_of(data), segment_ids, num_segments, sorted)
+
+
+# -- writing into arrays: each returns a new array, traced through both the array and the new values ----------
+
+def scatter(indices, values, shape):
+    """Zeros of ``shape`` with ``values`` added at ``indices`` (rows of leading coordinates; repeats add up)."""
+    return _array.scatter(_floating(values), _indices(indices), tuple(shape))
+
+
+def scatter_update(inputs, indices, updates, reduction=None):
+    """``inputs`` with the entries (or trailing slices) at ``indices`` replaced by ``updates``."""
+    if reduction is not None:
+        raise ValueError(f"scatter_update: only reduction=None is supported; received reduction={reduction!r}.")
+    return _array.scatter_update(_array_of(inputs), _indices(indices), _array_of(updates))
+
+
+def slice_update(inputs, start_indices, updates):
+    """``inputs`` with the block starting at ``start_indices`` replaced by ``updates``."""
+    starts = tuple(int(i) for i in numpy.asarray(getval(_array_of(start_indices))).ravel())
+    return _array.slice_update(_array_of(inputs), starts, _array_of(updates))
+
+
+# -- signal windows ------------------------------------------------------------------------
+
+def _window(fn, doc):
+    def op(x, *args):
+        return fn(int(getval(x)), *args).astype(config.floatx())
+
+    op.__name__, op.__doc__ = fn.__name__, doc
+    return op
+
+
+bartlett = _window(numpy.bartlett, "The Bartlett (triangular) window of ``x`` points.")
+blackman = _window(numpy.blackman, "The Blackman window of ``x`` points.")
+hamming = _window(numpy.hamming, "The Hamming window of ``x`` points.")
+hanning = _window(numpy.hanning, "The Hann window of ``x`` points.")
+kaiser = _window(numpy.kaiser, "The Kaiser window of ``x`` points with shape ``beta``.")
+
+
+def i0(x):
+    """The modified Bessel function of the first kind, order 0 (not differentiable)."""
+    return numpy.i0(getval(_floating(x))).astype(config.floatx())
+
+
+__all__ = ["abs", "absolute", "add", "all", "allclose", "amax", "amin", "angle", "any", "append", "arange",
+           "arccos", "arccosh", "arcsin", "arcsinh", "arctan", "arctan2", "arctanh", "argmax", "argmin",
+           "argpartition", "argsort", "array", "array_split", "average", "bartlett", "bincount", "bitwise_and",
+           "bitwise_invert", "bitwise_left_shift", "bitwise_not", "bitwise_or", "bitwise_right_shift",
+           "bitwise_xor", "blackman", "broadcast_to", "cast", "cbrt", "ceil", "clip", "concatenate", "conj",
+           "conjugate", "convert_to_numpy", "convert_to_tensor", "copy", "corrcoef", "cos", "cosh",
+           "count_nonzero", "cross", "cumsum", "deg2rad", "diag", "diagflat", "diagonal", "diff", "digitize",
+           "divide", "divide_no_nan", "dot", "dsplit", "dstack", "dtype", "einsum", "empty", "empty_like",
+           "equal", "exp", "exp2", "expand_dims", "expm1", "eye", "fabs", "flip", "fliplr", "flipud", "floor",
+           "floor_divide", "fmax", "fmin", "fmod", "full", "full_like", "gcd", "geomspace", "get_item",
+           "greater", "greater_equal", "hamming", "hanning", "heaviside", "histogram", "hsplit", "hstack",
+           "hypot", "i0", "identity", "imag", "inner", "is_tensor", "isclose", "isfinite", "isin", "isinf",
+           "isnan", "isneginf", "isposinf", "isreal", "kaiser", "kron", "lcm", "ldexp", "left_shift", "less",
+           "less_equal", "linspace", "log", "log10", "log1p", "log2", "logaddexp", "logaddexp2", "logical_and",
+           "logical_not", "logical_or", "logical_xor", "logspace", "matmul", "max", "maximum", "mean", "median",
+           "meshgrid", "min", "minimum", "mod", "moveaxis", "multiply", "nan_to_num", "nanargmax", "nanargmin",
+           "nancumsum", "nanmax", "nanmean", "nanmin", "nanprod", "nanstd", "nansum", "nanvar", "ndim",
+           "negative", "nextafter", "nonzero", "norm", "not_equal", "ones", "ones_like", "outer", "pad",
+           "percentile", "power", "prod", "ptp", "quantile", "rad2deg", "ravel", "real", "reciprocal", "repeat",
+           "reshape", "right_shift", "roll", "rot90", "round", "rsqrt", "saturate_cast", "scatter",
+           "scatter_update", "searchsorted", "segment_max", "segment_min", "segment_sum", "select", "shape",
+           "sign", "signbit", "sin", "sinc", "sinh", "size", "slice", "slice_update", "sort", "split", "sqrt",
+           "square", "squeeze", "stack", "std", "subtract", "sum", "swapaxes", "take", "take_along_axis", "tan",
+           "tanh", "tensordot", "tile", "trace", "transpose", "trapezoid", "tri", "tril", "triu", "true_divide",
+           "trunc", "unique", "unravel_index", "vander", "var", "vdot", "vsplit", "vstack", "where", "zeros",
            "zeros_like"]
