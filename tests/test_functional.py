@@ -112,6 +112,29 @@ def test_a_shared_layer_shares_its_weights_and_gets_the_gradient_of_both_uses():
     numpy.testing.assert_allclose(grad_bias, [12 * 2], rtol=1e-6)
 
 
+def test_fit_updates_a_shared_layer_once_with_the_gradient_of_both_calls():
+    # out = (x_a + x_b) @ k + 2 c for a Dense(1) (k, c) called on both inputs; mse over N samples:
+    # d loss / d out = 2 (out - y) / N, dk = (x_a + x_b)^T d out, dc = 2 sum(d out); SGD subtracts 0.1 x.
+    rng = numpy.random.default_rng(6)
+    x_a, x_b = rng.normal(size=(10, 2)).astype("float32"), rng.normal(size=(10, 2)).astype("float32")
+    y = rng.normal(size=(10, 1)).astype("float32")
+    shared = layers.Dense(1, bias_initializer="ones")
+    a, b = Input((2,)), Input((2,))
+    model = Model([a, b], layers.add([shared(a), shared(b)]))
+    model.compile(keras.optimizers.SGD(0.1), "mse")
+    k, c = (numpy.array(v, numpy.float64) for v in shared.get_weights())
+    losses = model.fit([x_a, x_b], y, batch_size=10, epochs=2, shuffle=False, verbose=0).history["loss"]
+    expected = []
+    for _ in range(2):
+        out = (x_a + x_b) @ k + 2 * c
+        expected.append(float(numpy.mean((out - y) ** 2)))
+        grad = 2 * (out - y) / 10
+        k, c = k - 0.1 * (x_a + x_b).T @ grad, c - 0.1 * 2 * grad.sum(axis=0)
+    numpy.testing.assert_allclose(losses, expected, rtol=1e-5)
+    numpy.testing.assert_allclose(shared.kernel.numpy(), k, rtol=1e-5, atol=1e-6)
+    numpy.testing.assert_allclose(shared.bias.numpy(), c, rtol=1e-5, atol=1e-6)
+
+
 def test_a_functional_model_is_usable_as_a_layer_of_another_model():
     inner = two_input_model()
     a, b = Input((4,)), Input((3,))
@@ -310,7 +333,7 @@ def test_summary_of_a_chain_is_a_stack_and_a_nested_model_shows_all_its_outputs(
 def shared_dict_model():
     a, b = Input((4,), name="a"), Input((3,), name="b")
     shared = layers.Dense(4, name="shared")
-    merged = layers.add([shared(a), shared(layers.Dense(4, name="pre_b")(b))])
+    merged = layers.add([shared(a), shared(layers.Dense(4, name="pre_b")(b))], name="add")
     return Model(inputs=[a, b], outputs={"oa": layers.Dense(2, name="out_a")(merged),
                                          "ob": layers.Dense(1, name="out_b")(merged)}, name="m")
 
