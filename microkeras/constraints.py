@@ -128,7 +128,7 @@ def get(identifier):
 
 def serialize(constraint):
     """Return ``{'module', 'class_name', 'config'}`` for a constraint instance."""
-    return serialize_object(constraint, "microkeras.constraints")
+    return serialize_object(constraint, "keras.constraints")
 
 
 def deserialize(config):

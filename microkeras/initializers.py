@@ -16,6 +16,7 @@ import math
 import numpy
 
 from microkeras import config
+from microkeras.saving.object_registration import get_registered_name, get_registered_object
 
 # ---------------------------------------------------------------- identifiers
 
@@ -41,7 +42,10 @@ def lookup(identifier, registry, kind):
         name, settings = identifier.get("class_name"), identifier.get("config") or {}
         if name == "function":  # Keras's form for a plain function: config is its name
             return _registered(settings, registry, kind)()
-        factory = _registered(name, registry, kind)
+        # A custom class: from `custom_objects` of the load or registration, never imported.
+        factory = get_registered_object(identifier.get("registered_name") or name)
+        if not inspect.isclass(factory):
+            factory = _registered(name, registry, kind)
         return factory.from_config(settings) if inspect.isclass(factory) else factory(**settings)
     if isinstance(identifier, str):
         return _registered(identifier, registry, kind)()
@@ -65,17 +69,23 @@ def _registered(name, registry, kind):
 
 
 def serialize_object(obj, module):
-    """Return Keras's ``{'module', 'class_name', 'config'}`` dict for ``obj``.
+    """Return Keras's ``{'module', 'class_name', 'config', 'registered_name'}`` dict for ``obj``.
 
     ``None`` stays ``None``; a plain function gives Keras's
-    ``{'class_name': 'function', 'config': name}`` form.
+    ``{'class_name': 'function', 'config': name}`` form.  ``module`` is the
+    family's Keras path (``'keras.initializers'``), written for microkeras's
+    own classes; a custom class keeps its module and registered name.
     """
     if obj is None:
         return None
     if hasattr(obj, "get_config"):
-        return {"module": module, "class_name": type(obj).__name__, "config": obj.get_config()}
+        cls = type(obj)
+        own = cls.__module__.split(".")[0] == "microkeras"
+        return {"module": module if own else cls.__module__, "class_name": cls.__name__,
+                "config": obj.get_config(), "registered_name": None if own else get_registered_name(cls)}
     if hasattr(obj, "__name__"):
-        return {"module": obj.__module__, "class_name": "function", "config": obj.__name__}
+        return {"module": obj.__module__, "class_name": "function", "config": obj.__name__,
+                "registered_name": get_registered_name(obj)}
     raise TypeError(f"Cannot serialize {obj!r}: it has neither `get_config()` nor a `__name__`.")
 
 
@@ -390,7 +400,7 @@ def get(identifier):
 
 def serialize(initializer):
     """Return ``{'module', 'class_name', 'config'}`` for an initializer instance."""
-    return serialize_object(initializer, "microkeras.initializers")
+    return serialize_object(initializer, "keras.initializers")
 
 
 def deserialize(config):

@@ -156,7 +156,7 @@ def get(identifier):
 
 def serialize(regularizer):
     """Return ``{'module', 'class_name', 'config'}`` for a regularizer instance."""
-    return serialize_object(regularizer, "microkeras.regularizers")
+    return serialize_object(regularizer, "keras.regularizers")
 
 
 def deserialize(config):

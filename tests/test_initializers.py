@@ -146,9 +146,10 @@ def test_initializer_get_accepts_keras_identifiers():
 
 def test_initializer_serialize_round_trip():
     assert initializers.serialize(initializers.GlorotUniform(seed=3)) == {
-        "module": "microkeras.initializers",
+        "module": "keras.initializers",
         "class_name": "GlorotUniform",
         "config": {"seed": 3},
+        "registered_name": None,
     }
     for init in [
         initializers.VarianceScaling(scale=2.0, mode="fan_out", distribution="uniform", seed=4),
@@ -225,7 +226,8 @@ def test_regularizer_identifiers_and_serialization():
     reg = regularizers.L1L2(l1=0.2, l2=0.3)
     assert regularizers.get(reg) is reg
     assert regularizers.serialize(reg) == {
-        "module": "microkeras.regularizers", "class_name": "L1L2", "config": {"l1": 0.2, "l2": 0.3},
+        "module": "keras.regularizers", "class_name": "L1L2", "config": {"l1": 0.2, "l2": 0.3},
+        "registered_name": None,
     }
     orthogonal = regularizers.OrthogonalRegularizer(0.2, "columns")
     rebuilt = regularizers.deserialize(regularizers.serialize(orthogonal))
@@ -283,7 +285,7 @@ def test_constraint_identifiers_and_serialization():
         constraints.get("nonneg")
     c = constraints.MinMaxNorm(0.5, 3.0, rate=0.7, axis=1)
     data = constraints.serialize(c)
-    assert data["class_name"] == "MinMaxNorm" and data["module"] == "microkeras.constraints"
+    assert data["class_name"] == "MinMaxNorm" and data["module"] == "keras.constraints"
     assert constraints.deserialize(data).get_config() == c.get_config()
     assert constraints.serialize(None) is None
 

@@ -4,15 +4,19 @@ import inspect
 
 from microkeras.layers.core import InputLayer
 from microkeras.layers.layer import get_layer_class
-from microkeras.saving.object_registration import get_registered_name
+from microkeras.saving.config_compat import from_keras
+from microkeras.saving.object_registration import keras_module, keras_registered_name
 
 
 def serialize_layer(layer):
-    """A layer as Keras 3's ``{module, class_name, config, registered_name, build_config}`` dict."""
+    """A layer as Keras 3's ``{module, class_name, config, registered_name, build_config}`` dict.
+
+    microkeras's own layers are written under Keras's module paths
+    (``keras.layers``), so that Keras 3 can load the config too.
+    """
     cls = type(layer)
-    registered = get_registered_name(cls)
-    entry = {"module": cls.__module__, "class_name": cls.__name__, "config": layer.get_config(),
-             "registered_name": registered if registered != cls.__name__ else None}
+    entry = {"module": keras_module(cls), "class_name": cls.__name__, "config": layer.get_config(),
+             "registered_name": keras_registered_name(cls)}
     if layer.built and layer._build_input_shape is not None and not isinstance(layer, InputLayer):
         entry["build_config"] = {"input_shape": _jsonable(layer._build_input_shape)}
     return entry
@@ -22,13 +26,15 @@ def deserialize_layer(entry, where, custom_objects=None):
     """The (unbuilt) layer a ``{class_name, config}`` entry describes; ``where`` names it in errors.
 
     The class resolves only to ``custom_objects``, registered objects and
-    classes already defined; nothing is imported.
+    classes already defined; nothing is imported.  Keras 3's spellings (a
+    ``DTypePolicy`` dtype, Keras-only keys at their defaults) are read too.
     """
     if not isinstance(entry, dict) or not isinstance(entry.get("class_name"), str) \
             or not isinstance(entry.get("config"), dict):
         raise ValueError(f"{where} must be a dict with 'class_name' (a string) and 'config' (a dict); "
                          f"received {type(entry).__name__} {str(entry)[:80]}.")
     layer_cls = get_layer_class(entry["class_name"], custom_objects, entry.get("registered_name"))
+    entry = from_keras(entry, where)
     try:
         if "custom_objects" in inspect.signature(layer_cls.from_config).parameters:
             return layer_cls.from_config(entry["config"], custom_objects=custom_objects)

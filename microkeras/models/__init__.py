@@ -4,5 +4,6 @@ from microkeras.models.configs import clone_model, model_from_json
 from microkeras.models.functional import Functional
 from microkeras.models.model import Model
 from microkeras.models.sequential import Sequential
+from microkeras.saving.saving_api import load_model  # noqa: E402 (saving builds on the model classes above)
 
-__all__ = ["Functional", "Model", "Sequential", "clone_model", "model_from_json"]
+__all__ = ["Functional", "Model", "Sequential", "clone_model", "load_model", "model_from_json"]

@@ -116,6 +116,27 @@ class Model(Trainer, Layer):
             return Functional.from_config(config, custom_objects=custom_objects, safe_mode=safe_mode)
         return super().from_config(config)
 
+    # ---------------------------------------------------------------- saving
+    def save(self, filepath, overwrite=True, zipped=None, **kwargs):
+        """Save the whole model (architecture, weights, compile settings, optimizer state) to a
+        ``.keras`` file, in Keras 3's format (see :func:`microkeras.saving.save_model`)."""
+        from microkeras.saving import saving_api
+
+        saving_api.save_model(self, filepath, overwrite=overwrite, zipped=zipped, **kwargs)
+
+    def save_weights(self, filepath, overwrite=True):
+        """Save the weights (and optimizer state) to a ``.weights.h5`` file, in Keras 3's layout."""
+        from microkeras.saving import saving_api
+
+        saving_api.save_weights(self, filepath, overwrite=overwrite)
+
+    def load_weights(self, filepath, skip_mismatch=False):
+        """Load weights from a ``.weights.h5`` or ``.keras`` file; a file that does not fit changes nothing
+        (see :func:`microkeras.saving.load_weights`)."""
+        from microkeras.saving import saving_api
+
+        saving_api.load_weights(self, filepath, skip_mismatch=skip_mismatch)
+
     def to_json(self, **kwargs):
         """The model's architecture as a JSON string (no weights); ``kwargs`` go to ``json.dumps``."""
         return json.dumps({"module": "microkeras.models", "class_name": type(self).__name__,

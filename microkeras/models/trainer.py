@@ -127,6 +127,9 @@ class Trainer:
         self._metrics_key = None
         self._sample_weight_mode = sample_weight_mode
         self._target_tensors = target_tensors
+        # What a saved file's compile_config records (saving.serialization_lib.get_compile_config).
+        self._compile_arguments = {"optimizer": optimizer, "loss": loss, "loss_weights": loss_weights,
+                                   "metrics": metrics, "weighted_metrics": weighted_metrics}
         self.compiled = True
 
     def _single_output(self, value, argument):

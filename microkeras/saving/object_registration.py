@@ -51,9 +51,54 @@ def register_keras_serializable(package="Custom", name=None):
     return decorator
 
 
+def get_custom_objects():
+    """The global registry, a dict of name -> object (Keras 3's ``get_custom_objects``).
+
+    Registered objects are under ``"Package>Name"``; adding an entry
+    (``get_custom_objects()["MyLayer"] = MyLayer``) makes that name resolve
+    in every load.
+    """
+    return _REGISTERED
+
+
 def get_registered_name(obj):
     """The name ``obj`` was registered under, or its ``__name__``."""
     return _NAMES.get(id(obj), getattr(obj, "__name__", type(obj).__name__))
+
+
+_KERAS_FAMILIES = ("layers", "optimizers", "losses", "metrics", "initializers", "regularizers", "constraints",
+                   "activations", "optimizers.schedules")
+
+
+def keras_module(obj):
+    """The module Keras 3 files name for ``obj`` (a class or function).
+
+    microkeras's public objects are written under Keras's public paths
+    (``keras.layers``, ``keras.initializers``, ...; ``keras`` for
+    ``Sequential``), which Keras resolves and microkeras maps back; anything
+    else keeps its own module, as Keras writes custom objects.
+    """
+    module = getattr(obj, "__module__", None) or ""
+    if module.split(".")[0] != "microkeras":
+        return module
+    name = getattr(obj, "__name__", None)
+    if name in ("Sequential", "Model"):
+        return "keras"
+    if name == "Functional":
+        return "keras.src.models.functional"  # what Keras 3.15 itself writes
+    for family in _KERAS_FAMILIES:
+        package = sys.modules.get("microkeras." + family)
+        if package is not None and getattr(package, name, None) is obj:
+            return "keras." + family
+    return module
+
+
+def keras_registered_name(obj):
+    """Keras's ``registered_name``: None for microkeras's own objects, else the registered name
+    (``"package>Name"``), or the plain name of an unregistered custom object."""
+    if id(obj) not in _NAMES and keras_module(obj).split(".")[0] == "keras":
+        return None
+    return get_registered_name(obj)
 
 
 def get_registered_object(name, custom_objects=None, module_objects=None):
