@@ -8,11 +8,14 @@ The callbacks users add themselves follow Keras 3's signatures, defaults and
 messages: :class:`EarlyStopping` and :class:`ReduceLROnPlateau` (both built on
 :class:`MonitorCallback`, which decides what "better" means for a logged
 value), :class:`LearningRateScheduler`, :class:`CSVLogger`,
-:class:`TerminateOnNaN` and :class:`LambdaCallback`.
+:class:`TerminateOnNaN` and :class:`LambdaCallback`; :class:`ModelCheckpoint`
+and :class:`BackupAndRestore` save to Keras 3's files (:mod:`microkeras.saving`).
 """
 
 import csv
+import json
 import os
+import shutil
 import warnings
 
 import numpy
@@ -627,3 +630,239 @@ class LambdaCallback(Callback):
                 raise TypeError(f"LambdaCallback: `{hook}` must be a function; received {function!r}.")
             # An instance attribute, which CallbackList sees as an override.
             setattr(self, hook, function)
+
+
+class ModelCheckpoint(MonitorCallback):
+    """Save the model (or its weights) during ``fit``: every epoch, every ``save_freq`` batches, or
+    only when ``monitor`` improves.
+
+    Parameters
+    ----------
+    filepath : str or os.PathLike
+        Where to save; may hold ``{epoch:02d}`` (counted from 1), ``{batch}``
+        (with an integer ``save_freq``) and any logged value, such as
+        ``{val_loss:.2f}``.  It must end in ``.keras`` (the whole model), or in
+        ``.weights.h5`` with ``save_weights_only=True`` (Keras 3's rule).
+    monitor : str
+        The logged value ``save_best_only`` watches (default ``'val_loss'``).
+    verbose : int
+        ``1`` prints ``Epoch 3: val_loss improved from 0.41000 to 0.38000,
+        saving model to ...`` (Keras 3's messages).
+    save_best_only : bool
+        Save only when ``monitor`` beats the best value so far.
+    save_weights_only : bool
+        Save the weights (``model.save_weights``) instead of the whole model.
+    mode : {'auto', 'min', 'max'}
+        As in :class:`MonitorCallback`.
+    save_freq : 'epoch' or int
+        Save at the end of every epoch, or after every ``save_freq`` batches.
+    initial_value_threshold : float, optional
+        The value ``monitor`` must beat for the first save with ``save_best_only``.
+
+    Each save is atomic: an interrupted save leaves the previous file whole.
+    """
+
+    def __init__(self, filepath, monitor="val_loss", verbose=0, save_best_only=False, save_weights_only=False,
+                 mode="auto", save_freq="epoch", initial_value_threshold=None):
+        super().__init__(monitor, mode)
+        if isinstance(filepath, os.PathLike):
+            filepath = os.fspath(filepath)
+        if not isinstance(filepath, str):
+            raise TypeError(f"`filepath` must be a path (str or os.PathLike); received {filepath!r}.")
+        if save_freq != "epoch" and (isinstance(save_freq, bool) or not isinstance(save_freq, int)
+                                     or save_freq < 1):
+            raise ValueError(f"Unrecognized save_freq: {save_freq!r}. Expected save_freq are 'epoch' or a "
+                             "positive integer (a number of batches).")
+        if save_weights_only and not filepath.endswith(".weights.h5"):
+            raise ValueError("When using `save_weights_only=True` in `ModelCheckpoint`, the filepath provided "
+                             f"must end in `.weights.h5` (Keras weights format). Received: filepath={filepath}")
+        if not save_weights_only and not filepath.endswith(".keras"):
+            raise ValueError("The filepath provided must end in `.keras` (Keras model format); for the weights "
+                             f"alone pass save_weights_only=True and a `.weights.h5` name. Received: "
+                             f"filepath={filepath}")
+        self.filepath = filepath
+        self.verbose = verbose
+        self.save_best_only = save_best_only
+        self.save_weights_only = save_weights_only
+        self.save_freq = save_freq
+        self.best = initial_value_threshold
+        self._batches_since_save = 0
+        self._last_batch = None
+        self._current_epoch = 0
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._current_epoch = epoch
+
+    def on_train_batch_end(self, batch, logs=None):
+        if self.save_freq == "epoch":
+            return
+        seen = batch + 1 if self._last_batch is None or batch <= self._last_batch else batch - self._last_batch
+        self._last_batch = batch
+        self._batches_since_save += seen
+        if self._batches_since_save >= self.save_freq:
+            self._batches_since_save = 0
+            self._save(self._current_epoch, batch, logs)
+
+    def on_epoch_end(self, epoch, logs=None):
+        if self.monitor_op is None and self.save_best_only:
+            self._set_monitor_op()
+        if self.save_freq == "epoch":
+            self._save(epoch, None, logs)
+
+    def _file_path(self, epoch, batch, logs):
+        values = dict(logs or {})
+        if batch is not None and "batch" not in values:
+            values["batch"] = batch + 1
+        try:
+            return self.filepath.format(epoch=epoch + 1, **values)
+        except KeyError as error:
+            raise KeyError(f'Failed to format this callback filepath: "{self.filepath}". Reason: {error} is '
+                           f"not a logged value (logged: {', '.join(logs or {}) or 'none'}).") from None
+
+    def _should_save(self, epoch, logs, filepath):
+        if not self.save_best_only:
+            if self.verbose > 0:
+                _print(f"\nEpoch {epoch + 1}: saving model to {filepath}")
+            return True
+        current = (logs or {}).get(self.monitor)
+        if current is None:
+            warnings.warn(f"Can save best model only with {self.monitor} available.", stacklevel=3)
+            return True
+        if numpy.ndim(current) > 0:
+            warnings.warn(f"Can save best model only when `monitor` is a scalar value. Received: {current}. "
+                          "Falling back to `save_best_only=False`.", stacklevel=3)
+            return True
+        best = "None" if self.best is None else f"{self.best:.5f}"
+        if self._is_improvement(current, self.best):
+            if self.verbose > 0:
+                _print(f"\nEpoch {epoch + 1}: {self.monitor} improved from {best} to {current:.5f}, saving "
+                       f"model to {filepath}")
+            self.best = current
+            return True
+        if self.verbose > 0:
+            _print(f"\nEpoch {epoch + 1}: {self.monitor} did not improve from {best}")
+        return False
+
+    def _save(self, epoch, batch, logs):
+        filepath = self._file_path(epoch, batch, logs)
+        if not self._should_save(epoch, logs, filepath):
+            return
+        if os.path.isdir(filepath):
+            raise IsADirectoryError(f"Please specify a non-directory filepath for ModelCheckpoint. Filepath used "
+                                    f"is an existing directory: {filepath}")
+        folder = os.path.dirname(filepath)
+        if folder:
+            os.makedirs(folder, exist_ok=True)
+        if self.save_weights_only:
+            self.model.save_weights(filepath, overwrite=True)
+        else:
+            self.model.save(filepath, overwrite=True)
+
+
+class BackupAndRestore(Callback):
+    """Back up the training state in ``backup_dir`` so that an interrupted ``fit`` can resume.
+
+    At the end of every epoch (or every ``save_freq`` batches) it writes
+    ``latest.weights.h5`` (weights and optimizer state) and
+    ``training_metadata.json`` (``{"epoch": e, "batch": b}``, Keras 3's
+    files).  When ``fit`` starts and a backup exists, the backup is loaded
+    and training resumes at the epoch after the last one backed up, so a run
+    interrupted by an exception and run again with the same callback ends
+    with the weights of an uninterrupted run (with epoch backups and
+    ``shuffle=False``, or a seeded shuffle).  When ``fit`` ends normally the
+    folder is deleted (``delete_checkpoint=True``).
+
+    Parameters
+    ----------
+    backup_dir : str or os.PathLike
+        The folder for the backup; used by this training run only.
+    save_freq : 'epoch' or int
+        Back up at every epoch end, or every ``save_freq`` batches (a run then
+        resumes at the start of the epoch it was in, from the mid-epoch state).
+    double_checkpoint : bool
+        Keep the previous backup as ``*.bkp``, used if the latest cannot be read.
+    delete_checkpoint : bool
+        Delete ``backup_dir`` when training ends normally.
+    """
+
+    def __init__(self, backup_dir, save_freq="epoch", double_checkpoint=False, delete_checkpoint=True):
+        super().__init__()
+        if isinstance(backup_dir, os.PathLike):
+            backup_dir = os.fspath(backup_dir)
+        if not backup_dir:
+            raise ValueError("Empty `backup_dir` argument passed")
+        if not isinstance(backup_dir, str):
+            raise TypeError(f"`backup_dir` must be a folder path; received {backup_dir!r}.")
+        if save_freq != "epoch" and (isinstance(save_freq, bool) or not isinstance(save_freq, int)
+                                     or save_freq < 1):
+            raise ValueError(f"Invalid value for argument `save_freq`. Received: save_freq={save_freq!r}. "
+                             "Expected either 'epoch' or a positive integer.")
+        self.backup_dir = backup_dir
+        self.save_freq = save_freq
+        self.double_checkpoint = double_checkpoint
+        self.delete_checkpoint = delete_checkpoint
+        self._weights_path = os.path.join(backup_dir, "latest.weights.h5")
+        self._metadata_path = os.path.join(backup_dir, "training_metadata.json")
+        self._batches_since_save = 0
+        self._last_batch = 0
+        self._current_epoch = 0
+
+    def on_train_begin(self, logs=None):
+        try:
+            self._restore(self._weights_path, self._metadata_path)
+        except (OSError, ValueError):
+            if not (self.double_checkpoint and os.path.exists(self._weights_path + ".bkp")):
+                raise
+            self._restore(self._weights_path + ".bkp", self._metadata_path + ".bkp")
+
+    def _restore(self, weights_path, metadata_path):
+        if not self.model.built:
+            raise ValueError("To use the BackupAndRestore callback, your model must be built before you call "
+                             f"`fit()`. Model {self.model.name!r} is unbuilt. You can build it beforehand by "
+                             "calling it on a batch of data.")
+        if os.path.exists(weights_path):
+            self.model.load_weights(weights_path)
+        if os.path.exists(metadata_path):
+            with open(metadata_path, encoding="utf-8") as file:
+                try:
+                    metadata = json.load(file)
+                    epoch = check_int(metadata["epoch"], "epoch", minimum=0)
+                except (ValueError, TypeError, KeyError) as error:
+                    raise ValueError(f"{metadata_path} is not a valid training_metadata.json: {error}") from None
+            self._current_epoch = epoch
+            self.model._initial_epoch = epoch
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._current_epoch = epoch
+
+    def on_epoch_end(self, epoch, logs=None):
+        self._current_epoch = epoch + 1
+        self._last_batch = 0
+        if self.save_freq == "epoch":
+            self._backup()
+
+    def on_train_batch_end(self, batch, logs=None):
+        if self.save_freq == "epoch":
+            return
+        seen = batch + 1 if batch <= self._last_batch else batch - self._last_batch
+        self._last_batch = batch
+        self._batches_since_save += seen
+        if self._batches_since_save >= self.save_freq:
+            self._batches_since_save = 0
+            self._backup()
+
+    def _backup(self):
+        from microkeras.saving.saving_api import atomic_write
+
+        os.makedirs(self.backup_dir, exist_ok=True)
+        if self.double_checkpoint:
+            for path in (self._weights_path, self._metadata_path):
+                if os.path.exists(path):
+                    shutil.copyfile(path, path + ".bkp")
+        self.model.save_weights(self._weights_path, overwrite=True)
+        metadata = json.dumps({"epoch": self._current_epoch, "batch": self._last_batch}).encode("utf-8")
+        atomic_write(self._metadata_path, lambda file: file.write(metadata))
+
+    def on_train_end(self, logs=None):
+        if self.delete_checkpoint and os.path.exists(self.backup_dir):
+            shutil.rmtree(self.backup_dir)

@@ -433,6 +433,8 @@ class Trainer:
         self.stop_training = False
         with call_scope.guard(), data_adapter.closing(train, val):
             callback_list.on_train_begin()
+            # BackupAndRestore sets where a resumed run starts (Keras 3's `model._initial_epoch`).
+            initial_epoch = self.__dict__.pop("_initial_epoch", None) or initial_epoch
             logs = {}
             for epoch in range(initial_epoch, epochs):
                 self.reset_metrics()
