@@ -113,6 +113,32 @@ def _ratio(numerator, denominator, scale):
     return denominator
 
 
+class LearningRate(float):
+    """A number learning rate as ``optimizer.learning_rate`` reads it: a Python float that also
+    answers Keras's ``Variable`` methods (``numpy()``, ``value``, ``dtype``, ``shape``, ``assign``),
+    so ``optimizer.learning_rate.assign(1e-4)`` works as in Keras 3."""
+
+    def __new__(cls, value, optimizer):
+        number = super().__new__(cls, value)
+        number._optimizer = optimizer
+        return number
+
+    dtype = numpy.dtype(numpy.float32)
+    shape = ()
+
+    @property
+    def value(self):
+        return numpy.array(self, dtype=numpy.float32)
+
+    def numpy(self):
+        return numpy.array(self, dtype=numpy.float32)
+
+    def assign(self, value):
+        """Set the optimizer's learning rate (the number itself does not change)."""
+        self._optimizer.learning_rate = float(numpy.asarray(getattr(value, "value", value)))
+        return value
+
+
 class Optimizer:
     """Base class holding the shared ``apply`` loop; subclasses add slots and one update rule.
 
@@ -176,14 +202,15 @@ class Optimizer:
     def learning_rate(self):
         """The learning rate of the next step; settable (callbacks change it).
 
-        A Python float, or with a schedule its float32 value at the current
-        iteration count (Keras 3 reads it the same way); with a callable, what it returns.
+        A float that also has Keras's ``Variable`` methods (:class:`LearningRate`), or
+        with a schedule its float32 value at the current iteration count (Keras 3
+        reads it the same way); with a callable, what it returns.
         """
         if isinstance(self._learning_rate, schedules.LearningRateSchedule):
             return self._learning_rate(self.iterations)
         if callable(self._learning_rate):
             return self._learning_rate()
-        return self._learning_rate
+        return LearningRate(self._learning_rate, self)
 
     @learning_rate.setter
     def learning_rate(self, value):

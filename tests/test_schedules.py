@@ -238,3 +238,14 @@ def test_values_and_configs_match_keras(schedule):
     assert theirs.get_config() == schedule.get_config()
     for step in STEPS:
         assert float(schedule(step)) == pytest.approx(float(theirs(step)), rel=2e-6, abs=1e-8), step
+
+
+def test_a_number_learning_rate_reads_like_keras_variable():
+    optimizer = optimizers.Adam(learning_rate=0.01)
+    learning_rate = optimizer.learning_rate
+    assert learning_rate == 0.01 and isinstance(learning_rate, float)
+    assert learning_rate.numpy().dtype == numpy.float32 and learning_rate.shape == ()
+    learning_rate.assign(0.001)  # Keras 3: optimizer.learning_rate is a Variable
+    assert optimizer.learning_rate == 0.001 and optimizer.get_config()["learning_rate"] == 0.001
+    with pytest.raises(ValueError, match="learning_rate"):
+        optimizer.learning_rate.assign(-1.0)
