@@ -179,6 +179,13 @@ def test_a_keras_file_is_an_uncompressed_zip_with_keras_module_paths(tmp_path):
     assert config["compile_config"]["loss"] == "mse" and config["compile_config"]["metrics"] == ["mae"]
 
 
+def test_to_json_names_keras_modules():
+    model = Sequential([Input((4,)), layers.Dense(2)])
+    data = json.loads(model.to_json())
+    assert (data["module"], data["class_name"], data["registered_name"]) == ("keras", "Sequential", None)
+    assert data["config"]["layers"][1]["module"] == "keras.layers"
+
+
 def test_a_custom_layer_is_written_with_its_registered_name(tmp_path):
     entry = serialize_keras_object(ScaledDense(2))
     assert entry["registered_name"] == "SavingTests>ScaledDense" and entry["module"] == __name__

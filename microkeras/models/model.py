@@ -139,8 +139,12 @@ class Model(Trainer, Layer):
 
     def to_json(self, **kwargs):
         """The model's architecture as a JSON string (no weights); ``kwargs`` go to ``json.dumps``."""
-        return json.dumps({"module": "microkeras.models", "class_name": type(self).__name__,
-                           "config": self.get_config()}, **kwargs)
+        from microkeras.saving.object_registration import keras_module, keras_registered_name
+
+        # Keras's module paths ("keras" for Sequential), so that keras.models.model_from_json reads it too.
+        return json.dumps({"module": keras_module(type(self)), "class_name": type(self).__name__,
+                           "config": self.get_config(), "registered_name": keras_registered_name(type(self))},
+                          **kwargs)
 
     def summary(self, line_length=None, positions=None, print_fn=None):
         """Print Keras 3's summary table: layer, output shape, parameter count, totals."""
