@@ -4,7 +4,8 @@ Every function returns ``{name: callable}`` entries for :func:`benchmarks.timing
 (empty when the package is missing).  The models match the workloads: the same
 layer sizes, ReLU, softmax cross-entropy, Adam(1e-3, epsilon 1e-7), float32.
 W5's CNN runs channels first in PyTorch (its native layout; the images are
-transposed once, outside the timing).
+transposed once, outside the timing).  W6's LSTM is ``torch.nn.LSTM`` (batch
+first) with its last output into a ``Linear`` layer.
 """
 
 import importlib
@@ -60,6 +61,24 @@ def _torch_cnn(input_shape, classes):
     return model, torch.optim.Adam(model.parameters(), lr=1e-3, eps=1e-7)
 
 
+def _torch_lstm(features, units, classes):
+    """``torch.nn.LSTM`` over (batch, steps, features), its last output into ``torch.nn.Linear``."""
+    import torch
+
+    class LSTMClassifier(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.lstm = torch.nn.LSTM(features, units, batch_first=True)
+            self.dense = torch.nn.Linear(units, classes)
+
+        def forward(self, x):
+            _, (h, _) = self.lstm(x)
+            return self.dense(h[-1])
+
+    model = LSTMClassifier()
+    return model, torch.optim.Adam(model.parameters(), lr=1e-3, eps=1e-7)
+
+
 def _torch_epochs(model, optimizer, x, y, batch_size, epochs):
     import torch
 
@@ -110,6 +129,15 @@ def _keras_cnn(input_shape, classes=10):
     model = keras.Sequential([keras.Input(input_shape), layers.Conv2D(32, 3, activation="relu"), layers.MaxPooling2D(),
                               layers.Conv2D(64, 3, activation="relu"), layers.MaxPooling2D(), layers.Flatten(),
                               layers.Dense(classes, activation="softmax")])
+    model.compile(keras.optimizers.Adam(1e-3), "categorical_crossentropy")
+    return model
+
+
+def _keras_lstm(input_shape, units, classes):
+    import keras
+
+    model = keras.Sequential([keras.Input(input_shape), keras.layers.LSTM(units),
+                              keras.layers.Dense(classes, activation="softmax")])
     model.compile(keras.optimizers.Adam(1e-3), "categorical_crossentropy")
     return model
 
@@ -211,4 +239,19 @@ def w5p_candidates(x, batch_size, classes=10):
         keras_model.predict(x[:batch_size], verbose=0)
         out["Keras 3 (" + __import__("keras").backend.backend() + ")"] = \
             _whole(lambda: keras_model.predict(x, batch_size=batch_size, verbose=0))
+    return out
+
+
+def w6_candidates(x, y, batch_size, units=64):
+    """W6's LSTM: one training epoch on sequences ``x`` of shape (n, steps, features)."""
+    out = {}
+    if _installed("torch"):
+        model, optimizer = _torch_lstm(x.shape[2], units, y.shape[1])
+        _torch_epochs(model, optimizer, x[:640], y[:640], batch_size, 1)
+        out["PyTorch (eager)"] = lambda: _torch_epochs(model, optimizer, x, y, batch_size, 1)
+    if _installed("keras"):
+        keras_model = _keras_lstm(x.shape[1:], units, y.shape[1])
+        _keras_epochs(keras_model, x[:640], y[:640], batch_size, 1)
+        out["Keras 3 (" + __import__("keras").backend.backend() + ")"] = \
+            lambda: _keras_epochs(keras_model, x, y, batch_size, 1)
     return out

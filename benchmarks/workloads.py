@@ -1,4 +1,4 @@
-"""The workloads W1-W5 and W5P: each times microkeras and the hand-written baseline alternately.
+"""The workloads W1-W6 and W5P: each times microkeras and the hand-written baseline alternately.
 
 Each function returns ``{"id", "title", "unit", "target", "rows"}``; ``rows``
 holds one entry per implementation with its median and its ratio to
@@ -18,10 +18,11 @@ import numpy
 from benchmarks import peers
 from benchmarks.handwritten import HandwrittenMLP
 from benchmarks.handwritten_cnn import HandwrittenCNN
+from benchmarks.handwritten_rnn import HandwrittenLSTM
 from benchmarks.timing import alternate, summarize
 from microkeras import callbacks, optimizers
 from microkeras.datasets import digits
-from microkeras.layers import Conv2D, Dense, Flatten, Input, MaxPooling2D
+from microkeras.layers import LSTM, Conv2D, Dense, Flatten, Input, MaxPooling2D
 from microkeras.models import Model, Sequential
 from microkeras.utils import set_random_seed, to_categorical
 
@@ -70,6 +71,13 @@ def cnn(input_shape=(28, 28, 1), classes=10):
     return model
 
 
+def lstm_classifier(steps=32, features=16, units=64, classes=10):
+    """The microkeras model matching ``HandwrittenLSTM()``, compiled with Adam(1e-3)."""
+    model = Sequential([Input((steps, features)), LSTM(units), Dense(classes, activation="softmax")])
+    model.compile(optimizers.Adam(1e-3), "categorical_crossentropy")
+    return model
+
+
 def hand_epoch(net, x, y, batch_size, rng):
     """One shuffled epoch of the hand-written baseline, each batch gathered into reused arrays."""
     order = rng.permutation(len(x))
@@ -103,6 +111,14 @@ def mnist_images(n):
     """:func:`mnist_shaped` as ``(n, 28, 28, 1)`` images."""
     x, y = mnist_shaped(n)
     return x.reshape(n, 28, 28, 1), y
+
+
+def sequences(n, steps=32, features=16, classes=10):
+    """``n`` Gaussian sequences and one-hot labels of ``classes`` classes read from their mean over time."""
+    rng = numpy.random.default_rng(0)
+    x = rng.normal(size=(n, steps, features)).astype(numpy.float32)
+    teacher = rng.normal(size=(features, classes)).astype(numpy.float32)
+    return x, to_categorical((x.mean(axis=1) @ teacher).argmax(1), classes)
 
 
 def w1_fit_epoch(quick, with_peers):
@@ -258,5 +274,22 @@ def w5p_cnn_predict(quick, with_peers):
             "rows": rows}
 
 
+def w6_lstm_epoch(quick, with_peers):
+    """W6: one training epoch of LSTM(64) over 32 steps of 16 features, then Dense(10, softmax), batch 64."""
+    n, reps = (1_280, 3) if quick else (12_800, 5)
+    x, y = sequences(n)
+    set_random_seed(0)
+    model, net, rng = lstm_classifier(), HandwrittenLSTM(), numpy.random.default_rng(0)
+    mk_epoch(model, x[:640], y[:640], 64)  # warm-up
+    hand_epoch(net, x[:640], y[:640], 64, rng)
+    candidates = {BASELINE: lambda: hand_epoch(net, x, y, 64, rng),
+                  MICROKERAS: lambda: mk_epoch(model, x, y, 64)}
+    if with_peers:
+        candidates.update(peers.w6_candidates(x, y, 64))
+    rows = summarize(alternate(candidates, reps), BASELINE)
+    return {"id": "W6", "title": f"fit, one epoch, LSTM(64) over 32 steps of 16 features then Dense(10), {n} "
+                                 "sequences, batch 64", "unit": "s/epoch", "target": 2.0, "rows": rows}
+
+
 WORKLOADS = {"W1": w1_fit_epoch, "W2": w2_small_steps, "W3": w3_predict, "W4": w4_memory, "W5": w5_cnn_epoch,
-             "W5P": w5p_cnn_predict}
+             "W5P": w5p_cnn_predict, "W6": w6_lstm_epoch}

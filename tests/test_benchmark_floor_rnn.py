@@ -140,3 +140,23 @@ def test_epochs_step_once_per_batch_and_learn():
     assert net.t == 30 * 4  # 200 samples in batches of 64: 4 steps an epoch
     after, _ = net.loss_and_grads(x, y)
     assert after < 0.5 * before
+
+
+def test_matches_microkeras_forward_and_three_steps():
+    # The floor does the same work as the W6 model: same initial weights, the same forward pass,
+    # and three Adam steps on the same batches give the same losses and weights as train_on_batch.
+    from benchmarks.workloads import lstm_classifier, sequences
+    from microkeras.utils import set_random_seed
+
+    x, y = sequences(48, steps=6, features=5, classes=4)
+    set_random_seed(0)
+    model, net = lstm_classifier(steps=6, features=5, units=8, classes=4), HandwrittenLSTM(6, 5, 8, 4)
+    assert [w.shape for w in model.get_weights()] == [p.shape for p in net.params]
+    net.params = [w.copy() for w in model.get_weights()]
+    numpy.testing.assert_allclose(net.forward(x[:16]), model.predict(x[:16], verbose=0), rtol=1e-5, atol=1e-6)
+    for start in range(0, 48, 16):
+        xb, yb = x[start:start + 16], y[start:start + 16]
+        hand_loss = net.train_step(xb, yb)
+        assert model.train_on_batch(xb, yb) == pytest.approx(hand_loss, rel=1e-5)
+    for mine, theirs in zip(model.get_weights(), net.params):
+        numpy.testing.assert_allclose(mine, theirs, rtol=1e-5, atol=1e-6)

@@ -18,7 +18,7 @@ def test_quick_benchmarks_write_every_workload(tmp_path):
                    cwd=ROOT, check=True, capture_output=True, text=True, timeout=1200,
                    env={**os.environ, "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"})
     results = json.loads((tmp_path / "results.json").read_text())["results"]
-    assert [r["id"] for r in results] == ["W1", "W2", "W3", "W4", "W5", "W5P"]
+    assert [r["id"] for r in results] == ["W1", "W2", "W3", "W4", "W5", "W5P", "W6"]
     for result in results[:3] + results[4:]:
         names = [row["implementation"] for row in result["rows"]]
         assert names[:2] == ["numpy (hand-written)", "microkeras"]
