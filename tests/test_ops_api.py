@@ -296,3 +296,30 @@ def test_values_match_keras(name, args, kwargs):
         b = real.ops.convert_to_numpy(b)
         assert numpy.asarray(a).dtype == b.dtype
         numpy.testing.assert_allclose(a, b, rtol=2e-5, atol=2e-6)
+
+
+# autograd primitives show autograd's (*args) signature; they take Keras's arguments by position and keyword.
+PRIMITIVE_SIGNATURES = {"erf", "relu", "sigmoid", "softmax", "tanh", "stop_gradient", "stack"}
+
+
+def test_argument_names_match_keras():
+    import inspect
+
+    os.environ.setdefault("KERAS_BACKEND", "jax")
+    real = pytest.importorskip("keras")
+
+    def names(function):
+        return [p.name for p in inspect.signature(function).parameters.values() if p.kind != p.VAR_KEYWORD]
+
+    differ = []
+    for theirs_module, mine_module in ((real.ops, ops), (real.random, keras.random),
+                                       (real.optimizers.schedules, keras.optimizers.schedules)):
+        for name in dir(theirs_module):
+            theirs, mine = getattr(theirs_module, name), getattr(mine_module, name, None)
+            if name.startswith("_") or mine is None or name in PRIMITIVE_SIGNATURES or not callable(theirs):
+                continue
+            if isinstance(theirs, type):
+                theirs, mine = theirs.__init__, mine.__init__
+            if names(theirs) != names(mine):
+                differ.append((name, names(theirs), names(mine)))
+    assert differ == []

@@ -33,7 +33,8 @@ __all__ += ["conv", "conv_transpose", "depthwise_conv", "separable_conv"]
 __all__ += ["moments_values", "standardize"]
 
 # Keras 3's `keras.ops` surface; docs/ops.md lists the names microkeras does not provide.
-from microkeras.ops.core_api import cond, fori_loop, map, scan, switch, vectorized_map, while_loop  # noqa: E402, A004
+from microkeras.ops.core_api import (cond, fori_loop, map, scan, switch, unstack, vectorized_map,  # noqa: E402, A004
+                                      while_loop)
 from microkeras.ops.numpy_api import *  # noqa: E402, F403
 from microkeras.ops.nn_api import *  # noqa: E402, F403
 from microkeras.ops.linalg_api import *  # noqa: E402, F403

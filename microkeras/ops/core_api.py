@@ -10,6 +10,7 @@ structures of loop variables are passed are Keras's
 import numpy
 from autograd.tracer import getval
 
+from microkeras.ops.core import unstack as _unstack
 from microkeras.ops.numpy import stack
 
 
@@ -90,3 +91,11 @@ def map(f, xs):  # noqa: A001 -- keras.ops.map
 def vectorized_map(function, elements):
     """``function`` applied to each entry of ``elements`` along its first axis (a loop here), stacked."""
     return map(function, elements)
+
+
+def unstack(x, num=None, axis=0):
+    """The slices of ``x`` along ``axis`` (Keras's signature; ``num`` is checked when given)."""
+    slices = _unstack(x, axis)
+    if num is not None and num != len(slices):
+        raise ValueError(f"unstack: `num` is {num}, but axis {axis} of the input has {len(slices)} entries.")
+    return slices

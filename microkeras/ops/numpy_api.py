@@ -75,7 +75,9 @@ def convert_to_tensor(x, dtype=None, sparse=None, ragged=None):
     return numpy.asarray(x, dtype=target or _keras_dtype(x))
 
 
-array = convert_to_tensor
+def array(x, dtype=None):
+    """``x`` as an array (Keras's ``ops.array``): :func:`convert_to_tensor` without its sparse options."""
+    return convert_to_tensor(x, dtype)
 
 
 def convert_to_numpy(x):
@@ -397,7 +399,14 @@ def min(x, axis=None, keepdims=False, initial=None):  # noqa: A001 -- keras.ops.
     return result if initial is None else _array.minimum(result, initial)
 
 
-amax, amin = max, min
+def amax(x, axis=None, keepdims=False):
+    """Maximum over ``axis`` (``max`` without ``initial``)."""
+    return max(x, axis, keepdims)
+
+
+def amin(x, axis=None, keepdims=False):
+    """Minimum over ``axis`` (``min`` without ``initial``)."""
+    return min(x, axis, keepdims)
 
 
 def prod(x, axis=None, keepdims=False, dtype=None):
@@ -836,25 +845,51 @@ def median(x, axis=None, keepdims=False):
 
 # -- integers, bits and real-valued complex helpers (not differentiable) ----------------------
 
-def _plain(fn, doc):
-    def op(*args):
-        return fn(*(getval(_array_of(a)) for a in args))
-
-    op.__name__, op.__doc__ = fn.__name__, doc
-    return op
+def _integers(x):
+    return getval(_array_of(x))
 
 
-bitwise_and = _plain(numpy.bitwise_and, "Elementwise AND of integers.")
-bitwise_or = _plain(numpy.bitwise_or, "Elementwise OR of integers.")
-bitwise_xor = _plain(numpy.bitwise_xor, "Elementwise XOR of integers.")
-bitwise_invert = _plain(numpy.invert, "Elementwise NOT of integers.")
+def bitwise_and(x, y):
+    return numpy.bitwise_and(_integers(x), _integers(y))
+
+
+def bitwise_or(x, y):
+    return numpy.bitwise_or(_integers(x), _integers(y))
+
+
+def bitwise_xor(x, y):
+    return numpy.bitwise_xor(_integers(x), _integers(y))
+
+
+def bitwise_invert(x):
+    return numpy.invert(_integers(x))
+
+
 bitwise_not = bitwise_invert
-bitwise_left_shift = _plain(numpy.left_shift, "``x1 << x2``.")
-bitwise_right_shift = _plain(numpy.right_shift, "``x1 >> x2``.")
+
+
+def bitwise_left_shift(x, y):
+    return numpy.left_shift(_integers(x), _integers(y))
+
+
+def bitwise_right_shift(x, y):
+    return numpy.right_shift(_integers(x), _integers(y))
+
+
 left_shift, right_shift = bitwise_left_shift, bitwise_right_shift
-gcd = _plain(numpy.gcd, "Greatest common divisor.")
-lcm = _plain(numpy.lcm, "Least common multiple.")
-nextafter = _plain(numpy.nextafter, "The next float after ``x1`` towards ``x2``.")
+
+
+def gcd(x1, x2):
+    return numpy.gcd(_integers(x1), _integers(x2))
+
+
+def lcm(x1, x2):
+    return numpy.lcm(_integers(x1), _integers(x2))
+
+
+def nextafter(x1, x2):
+    """The next float after ``x1`` towards ``x2`` (not differentiable)."""
+    return numpy.nextafter(_integers(x1), _integers(x2))
 
 
 def fmod(x1, x2):
@@ -1041,19 +1076,29 @@ def slice_update(inputs, start_indices, updates):
 
 # -- signal windows ------------------------------------------------------------------------
 
-def _window(fn, doc):
-    def op(x, *args):
-        return fn(int(getval(x)), *args).astype(config.floatx())
-
-    op.__name__, op.__doc__ = fn.__name__, doc
-    return op
+def bartlett(x):
+    """The Bartlett (triangular) window of ``x`` points."""
+    return numpy.bartlett(int(getval(x))).astype(config.floatx())
 
 
-bartlett = _window(numpy.bartlett, "The Bartlett (triangular) window of ``x`` points.")
-blackman = _window(numpy.blackman, "The Blackman window of ``x`` points.")
-hamming = _window(numpy.hamming, "The Hamming window of ``x`` points.")
-hanning = _window(numpy.hanning, "The Hann window of ``x`` points.")
-kaiser = _window(numpy.kaiser, "The Kaiser window of ``x`` points with shape ``beta``.")
+def blackman(x):
+    """The Blackman window of ``x`` points."""
+    return numpy.blackman(int(getval(x))).astype(config.floatx())
+
+
+def hamming(x):
+    """The Hamming window of ``x`` points."""
+    return numpy.hamming(int(getval(x))).astype(config.floatx())
+
+
+def hanning(x):
+    """The Hann window of ``x`` points."""
+    return numpy.hanning(int(getval(x))).astype(config.floatx())
+
+
+def kaiser(x, beta):
+    """The Kaiser window of ``x`` points with shape ``beta``."""
+    return numpy.kaiser(int(getval(x)), beta).astype(config.floatx())
 
 
 def i0(x):
