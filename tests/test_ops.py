@@ -107,6 +107,30 @@ def test_affine_gradients_match_finite_differences(with_rank3):
     assert_float32_backward(lambda b: anp.sum(ops.affine(x32, k32, b) ** 2), b32)
 
 
+@pytest.mark.parametrize("with_rank3", [False, True])
+def test_affine_relu_is_relu_of_affine_with_checked_gradients(with_rank3):
+    from microkeras.ops.nn import affine_relu
+
+    rng = numpy.random.default_rng(5)
+    x = rng.normal(size=(3, 2, 4) if with_rank3 else (3, 4))
+    kernel, bias = rng.normal(size=(4, 5)), rng.normal(size=5)
+    numpy.testing.assert_array_equal(affine_relu(x, kernel, bias), numpy.maximum(x @ kernel + bias, 0))
+    check_gradient(lambda v: affine_relu(v, kernel, bias), x)
+    check_gradient(lambda k: affine_relu(x, k, bias), kernel)
+    check_gradient(lambda b: affine_relu(x, kernel, b), bias)
+    # All three at once: one masked cotangent serves the three gradients.
+    both = autograd.grad(lambda k, b: anp.sum(affine_relu(x, k, b) ** 2), argnum=(0, 1))(kernel, bias)
+    separate = (autograd.grad(lambda k: anp.sum(affine_relu(x, k, bias) ** 2))(kernel),
+                autograd.grad(lambda b: anp.sum(affine_relu(x, kernel, b) ** 2))(bias))
+    for joint, alone in zip(both, separate):
+        numpy.testing.assert_allclose(joint, alone)
+    x32, k32, b32 = (a.astype(numpy.float32) for a in (x, kernel, bias))
+    assert affine_relu(x32, k32, b32).dtype == numpy.float32
+    assert_float32_backward(lambda v: anp.sum(affine_relu(v, k32, b32) ** 2), x32)
+    assert_float32_backward(lambda k: anp.sum(affine_relu(x32, k, b32) ** 2), k32)
+    assert_float32_backward(lambda b: anp.sum(affine_relu(x32, k32, b) ** 2), b32)
+
+
 def test_relu_and_mean_primitives():
     x = numpy.array([[-1.5, 0.5], [2.0, -0.25]])
     check_gradient(ops.relu, x)

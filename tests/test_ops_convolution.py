@@ -145,6 +145,25 @@ def test_conv_is_float32_forward_and_backward(case):
     assert_float32_backward(lambda k: anp.sum(ops.conv(x, k, strides, padding, dilation_rate=dilation) ** 2), kernel)
 
 
+@pytest.mark.parametrize("relu", [False, True])
+@pytest.mark.parametrize("case", CONV_CASES, ids=CONV_IDS)
+def test_conv_bias_is_conv_plus_bias_with_checked_gradients(case, relu):
+    # Fused into the product for one group; the grouped cases take the unfused path.
+    from microkeras.ops.convolution import conv_bias
+
+    x, kernel, strides, padding, dilation = conv_case(case)
+    bias = numpy.random.default_rng(1).normal(size=kernel.shape[-1])
+    expected = ops.conv(x, kernel, strides, padding, dilation_rate=dilation) + bias
+    expected = numpy.maximum(expected, 0) if relu else expected
+    numpy.testing.assert_allclose(conv_bias(x, kernel, bias, strides, padding, dilation_rate=dilation, relu=relu),
+                                  expected, rtol=1e-12, atol=1e-12)
+    check_gradient(lambda b: conv_bias(x, kernel, b, strides, padding, dilation_rate=dilation, relu=relu), bias)
+    check_gradient(lambda k: conv_bias(x, k, bias, strides, padding, dilation_rate=dilation, relu=relu), kernel)
+    x32, k32, b32 = (a.astype(numpy.float32) for a in (x, kernel, bias))
+    assert_float32_backward(lambda v: anp.sum(conv_bias(v, k32, b32, strides, padding, dilation_rate=dilation,
+                                                        relu=relu) ** 2), x32)
+
+
 def test_same_padding_puts_the_extra_zero_last():
     # Keras: k=4, s=2, n=7 -> out 4, total padding (4-1)*2 + 4 - 7 = 3, split (1, 2).
     assert conv_padding(7, 4, 2, 1, "same") == ((1, 2), 4)

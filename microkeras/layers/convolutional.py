@@ -13,7 +13,7 @@ import autograd.numpy as np
 
 from microkeras import activations, constraints, initializers, ops, regularizers
 from microkeras.layers.layer import Layer
-from microkeras.ops.convolution import conv_padding, conv_transpose_padding
+from microkeras.ops.convolution import conv_bias, conv_padding, conv_transpose_padding
 from microkeras.utils.argument_checks import check_int, standardize_data_format, standardize_padding, standardize_tuple
 
 
@@ -105,6 +105,11 @@ class BaseConv(Layer):
 
     def call(self, inputs):
         self._check_input_shape(inputs.shape, self._build_input_shape)
+        if self.use_bias and type(self).convolve is Conv.convolve:  # bias (and ReLU) fused into the product
+            relu = self.activation is activations.relu
+            outputs = conv_bias(inputs, self.kernel, self.bias, self.strides, self.padding, self.data_format,
+                                    self.dilation_rate, relu=relu)
+            return outputs if relu else self.activation(outputs)
         outputs = self.convolve(inputs)
         if self.use_bias:
             bias = self.bias if self.data_format == "channels_last" else np.reshape(self.bias, (-1,) + (1,) * self.rank)

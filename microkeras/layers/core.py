@@ -11,6 +11,7 @@ from autograd.tracer import getval
 from microkeras import activations, config, constraints, initializers, masking, ops, regularizers
 from microkeras.layers.keras_tensor import KerasTensor, Node
 from microkeras.layers.layer import Layer, standardize_shape
+from microkeras.ops.nn import affine_relu
 from microkeras.saving import object_registration
 
 
@@ -111,6 +112,8 @@ class Dense(Layer):
 
     def call(self, inputs):
         if self.use_bias:
+            if self.activation is activations.relu:  # one traced operation for product, bias and ReLU
+                return affine_relu(inputs, self.kernel, self.bias)
             return self.activation(ops.affine(inputs, self.kernel, self.bias))
         return self.activation(np.dot(inputs, self.kernel))
 

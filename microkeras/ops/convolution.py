@@ -34,6 +34,7 @@ import numpy
 from autograd.extend import defvjp, primitive
 from numpy.lib.stride_tricks import as_strided
 
+from microkeras.ops import nn
 from microkeras.utils.argument_checks import standardize_data_format, standardize_padding, standardize_tuple
 
 
@@ -199,6 +200,31 @@ def conv(inputs, kernel, strides=1, padding="valid", data_format=None, dilation_
         outputs = np.transpose(np.matmul(im2col(x, geometry, groups), kernel), (1, 0, 2))
     outputs = np.reshape(outputs, (x.shape[0],) + geometry.out + (filters,))
     return _from_channels_last(outputs, data_format)
+
+
+def conv_bias(inputs, kernel, bias, strides=1, padding="valid", data_format=None, dilation_rate=1, relu=False):
+    """``conv(...) + bias``, then ``relu`` with ``relu=True``: what the convolution layers compute.
+
+    For channels-last inputs and one group, the bias and the ReLU join the
+    convolution's matrix product (:func:`microkeras.ops.nn.affine` or
+    ``affine_relu``): one traced operation instead of three, with no
+    intermediate array of the output's size.
+    """
+    channels_first = standardize_data_format(data_format, "conv") == "channels_first"
+    if channels_first or np.shape(inputs)[-1] != np.shape(kernel)[-2]:  # channels first, or groups
+        outputs = conv(inputs, kernel, strides, padding, data_format, dilation_rate)
+        if channels_first:
+            bias = np.reshape(bias, (-1,) + (1,) * (np.ndim(outputs) - 2))
+        outputs = outputs + bias
+        return nn.relu(outputs) if relu else outputs
+    x = inputs
+    rank = _check_ranks(x, kernel, "conv")
+    channels, filters = x.shape[-1], kernel.shape[-1]
+    geometry = conv_geometry(x.shape[1:-1], kernel.shape[:rank], strides, padding, dilation_rate, "conv")
+    columns = np.reshape(x, (-1, channels)) if geometry.is_pointwise else im2col(x, geometry)
+    product = nn.affine_relu if relu else nn.affine
+    outputs = product(columns, np.reshape(kernel, (-1, filters)), bias)
+    return np.reshape(outputs, (x.shape[0],) + geometry.out + (filters,))
 
 
 def depthwise_conv(inputs, kernel, strides=1, padding="valid", data_format=None, dilation_rate=1):

@@ -1,8 +1,10 @@
 """Neural-network operations: dense products, activations, softmax and its crossentropy."""
 
+import functools
+
 import numpy
 from autograd.core import VJPNode
-from autograd.extend import defvjp, primitive
+from autograd.extend import defvjp, defvjp_argnums, primitive
 from autograd.numpy.numpy_boxes import ArrayBox
 from autograd.tracer import Box, isbox
 
@@ -37,12 +39,55 @@ def _affine_vjps():
     def wrt_bias(ans, x, kernel, bias):
         if numpy.ndim(bias) > 1:  # one bias per sample: its gradient is the output's
             return lambda g: g
-        return lambda g: flat(g).sum(axis=0)
+        return lambda g: _column_sums(flat(g))
 
     return wrt_x, wrt_kernel, wrt_bias
 
 
 defvjp(affine, *_affine_vjps())
+
+
+def _column_sums(matrix):
+    """``matrix.sum(axis=0)``; for a tall matrix (a convolution's gradient: a batch of images'
+    pixels by a few dozen channels), a BLAS product with a row of ones, about 10x faster."""
+    if matrix.shape[0] < 4096:  # a dense layer's batch: numpy's own sum is as fast
+        return matrix.sum(axis=0)
+    return numpy.matmul(_ones(matrix.shape[0], matrix.dtype), matrix)
+
+
+@functools.lru_cache(maxsize=16)
+def _ones(length, dtype):
+    ones = numpy.ones(length, dtype)
+    ones.flags.writeable = False  # shared between calls
+    return ones
+
+
+@primitive
+def affine_relu(x, kernel, bias):
+    """``relu(x @ kernel + bias)`` as one traced operation (first-order only): ``Dense`` and the
+    convolutions with ``activation="relu"``.
+
+    The bias and the ReLU are applied in place on the fresh product; the
+    backward pass masks the cotangent once (``ans > 0``, the same test as
+    ``x @ kernel + bias > 0``) for the three gradients.
+    """
+    out = numpy.matmul(x, kernel)
+    numpy.add(out, bias, out=out)
+    return numpy.maximum(out, 0, out=out)
+
+
+def _affine_relu_vjp(argnums, ans, args, kwargs):
+    x, kernel, _ = args
+    wrt = dict(zip(range(3), _affine_vjps()))
+
+    def vjp(g):
+        masked = g * (ans > 0)
+        return tuple(wrt[argnum](None, x, kernel, None)(masked) for argnum in argnums)
+
+    return vjp
+
+
+defvjp_argnums(affine_relu, _affine_relu_vjp)
 
 
 @primitive
