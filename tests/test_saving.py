@@ -391,6 +391,33 @@ def test_weights_that_do_not_fit_raise_and_leave_every_weight_unchanged(change, 
         numpy.testing.assert_array_equal(ours, theirs)
 
 
+def test_links_to_other_files_are_refused(tmp_path):
+    model, _ = _saved(tmp_path)
+    with h5py.File(tmp_path / "elsewhere.h5", "w") as other:
+        other["kernel"] = numpy.zeros((4, 3), numpy.float32)
+
+    def external(h5file):
+        del h5file["layers/dense/vars/0"]
+        h5file["layers/dense/vars/0"] = h5py.ExternalLink(str(tmp_path / "elsewhere.h5"), "kernel")
+    path = _h5_with(model, external, str(tmp_path / "linked.weights.h5"))
+    before = model.get_weights()
+    with pytest.raises(ValueError, match="linked.weights.h5.*is a link to elsewhere"):
+        model.load_weights(path)
+    for ours, theirs in zip(before, model.get_weights()):
+        numpy.testing.assert_array_equal(ours, theirs)
+
+
+def test_the_state_of_another_optimizer_is_skipped_with_a_warning(tmp_path):
+    model, path = _saved(tmp_path)  # trained with Adam
+    other = Sequential([Input((4,)), layers.Dense(3), layers.Dense(2)])
+    other.compile(optimizer=optimizers.SGD(momentum=0.0), loss="mse")
+    with pytest.warns(UserWarning, match="Skipping the optimizer state"):
+        other.load_weights(path)
+    for ours, theirs in zip(model.get_weights(), other.get_weights()):
+        numpy.testing.assert_array_equal(ours, theirs)
+    assert other.optimizer.iterations == 0
+
+
 def test_skip_mismatch_loads_the_layers_that_fit_and_warns_about_the_others(tmp_path):
     model = Sequential([Input((4,)), layers.Dense(3), layers.Dense(2)])
     _perturb(model)

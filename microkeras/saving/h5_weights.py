@@ -18,9 +18,12 @@ and gives every layer and the optimizer a group of its own:
   momentum and velocity side by side for each weight, RMSprop's velocities
   of all weights, then its momentums.
 
-Reading checks every array against the model (count, shape, numeric type)
-before anything is written, so a file that does not fit leaves the model as
-it was.  h5py is imported only when a file is read or written.
+Reading checks every array against the model (count, shape, numeric type,
+stored in this file rather than linked from another) before anything is
+written, so a file that does not fit leaves the model as it was.  The state
+of an optimizer with another number of variables (another optimizer, or
+other settings) is skipped with a warning, as Keras 3 does.  h5py is
+imported only when a file is read or written.
 """
 
 import warnings
@@ -224,11 +227,20 @@ def _read_group(h5file, path, owner, source, skip_mismatch):
         keys = sorted(group.keys(), key=lambda key: int(key) if key.isdigit() else -1)
         if keys != [str(i) for i in range(len(keys))]:
             raise ValueError(f"{where!r} must hold datasets named '0', '1', ...; it holds {keys}")
+        if len(keys) != len(targets) and isinstance(owner, Optimizer):
+            # Another optimizer, or other settings (Keras 3 skips such a state with a warning too).
+            warnings.warn(f"Skipping the optimizer state in {source}: {where!r} holds {len(keys)} variables, but "
+                          f"{what} has {len(targets)}; the optimizer starts fresh.", stacklevel=3)
+            return None
         if len(keys) != len(targets):
             raise ValueError(f"{where!r} holds {len(keys)} arrays, but {what} has {len(targets)}")
         values = []
         for key, target in zip(keys, targets):
+            if not isinstance(group.get(key, getlink=True), import_h5py().HardLink):
+                raise ValueError(f"'{where}/{key}' is a link to elsewhere, not an array stored in the file")
             dataset = group[key]
+            if getattr(dataset, "is_virtual", False):
+                raise ValueError(f"'{where}/{key}' is a virtual dataset (data kept in other files)")
             if not hasattr(dataset, "dtype") or dataset.dtype.kind not in "biuf":
                 raise ValueError(f"'{where}/{key}' is not an array of numbers")
             if tuple(dataset.shape) != numpy.shape(target):
