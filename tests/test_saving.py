@@ -530,3 +530,25 @@ def test_saving_api_functions_are_exported_as_in_keras():
     saving = microkeras.saving
     assert saving.save_model is saving_api.save_model and saving.load_model is microkeras.models.load_model
     assert callable(saving.get_custom_objects) and callable(saving.serialize_keras_object)
+
+
+def test_an_optimizer_with_a_learning_rate_schedule_resumes_on_its_schedule(tmp_path):
+    schedules = optimizers.schedules
+    x, y = _x(8, 4), _x(8, 2)
+
+    def fresh():
+        set_random_seed(2)
+        model = Sequential([Input((4,)), layers.Dense(2)])
+        model.compile(optimizer=optimizers.Adam(schedules.ExponentialDecay(0.01, 2, 0.5)), loss="mse")
+        return model
+    straight = fresh()
+    straight.fit(x, y, epochs=2, batch_size=4, shuffle=False, verbose=0)
+    model = fresh()
+    model.fit(x, y, epochs=1, batch_size=4, shuffle=False, verbose=0)
+    model.save(tmp_path / "schedule.keras")
+    loaded = load_model(tmp_path / "schedule.keras")
+    assert isinstance(loaded.optimizer._learning_rate, schedules.ExponentialDecay)
+    assert loaded.optimizer.learning_rate == model.optimizer.learning_rate  # no rate variable: read at step 2
+    loaded.fit(x, y, epochs=1, batch_size=4, shuffle=False, verbose=0)
+    for ours, theirs in zip(loaded.get_weights(), straight.get_weights()):
+        numpy.testing.assert_array_equal(ours, theirs)

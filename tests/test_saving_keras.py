@@ -215,3 +215,21 @@ def test_to_json_and_model_from_json_move_architectures_both_ways():
     functional = Model(inputs, layers.Dense(2)(inputs))
     back = model_from_json(keras.models.model_from_json(functional.to_json()).to_json())
     assert type(back).__name__ == "Functional" and back.output_shape == (None, 2)
+
+
+def test_a_learning_rate_schedule_travels_to_keras_and_back(tmp_path):
+    keras = pytest.importorskip("keras")
+    x = numpy.random.default_rng(1).random((8, 4)).astype("float32")
+    y = numpy.random.default_rng(2).random((8, 2)).astype("float32")
+    model = Sequential([Input((4,)), layers.Dense(2)])
+    model.compile(optimizer=optimizers.Adam(optimizers.schedules.ExponentialDecay(0.01, 10, 0.5)), loss="mse")
+    model.fit(x, y, batch_size=4, verbose=0)
+    model.save(str(tmp_path / "schedule.keras"))
+    theirs = keras.models.load_model(str(tmp_path / "schedule.keras"))
+    model.fit(x, y, batch_size=4, verbose=0, shuffle=False)
+    theirs.fit(x, y, batch_size=4, verbose=0, shuffle=False)
+    for mine, keras_weight in zip(model.get_weights(), theirs.get_weights()):
+        numpy.testing.assert_allclose(mine, keras_weight, atol=2e-6)
+    theirs.save(str(tmp_path / "back.keras"))
+    back = load_model(str(tmp_path / "back.keras"))
+    assert type(back.optimizer._learning_rate).__name__ == "ExponentialDecay" and back.optimizer.iterations == 4
