@@ -154,6 +154,22 @@ def test_features_of_a_trained_sequential_come_out_of_a_model_of_its_layers():
     assert extractor.weights[0] is seq.weights[0]  # shared, not copied
 
 
+def test_a_sequential_built_without_an_input_has_inputs_and_layer_outputs_as_in_keras():
+    # Keras 3 starts a Sequential's graph when it is built: by build(shape), or by a first call
+    # on data (whose batch size its input then keeps).
+    seq = Sequential([layers.Dense(3, name="t1"), layers.Dense(2, name="t2")])
+    with pytest.raises(AttributeError, match="has no input yet"):
+        seq.inputs
+    seq.build((None, 5))
+    assert seq.inputs[0].shape == (None, 5) and seq.layers[0].output.shape == (None, 3)
+    extractor = Model(seq.inputs, [layer.output for layer in seq.layers])
+    x = numpy.ones((4, 5), "float32")
+    numpy.testing.assert_allclose(extractor(x)[1], seq(x), rtol=1e-6)
+    called = Sequential([layers.Dense(3)])
+    called(numpy.ones((2, 5), "float32"))
+    assert called.inputs[0].shape == (2, 5) and called.outputs[0].shape == (2, 3)
+
+
 def test_a_functional_mlp_trains_exactly_like_the_sequential_one():
     rng = numpy.random.default_rng(2)
     x, y = rng.normal(size=(32, 4)).astype("float32"), rng.normal(size=(32, 2)).astype("float32")
@@ -179,6 +195,29 @@ def test_a_residual_block_trains():
     x = numpy.random.default_rng(3).normal(size=(64, 6)).astype("float32")
     history = model.fit(x, x.sum(axis=1, keepdims=True), epochs=30, verbose=0)
     assert history.history["loss"][-1] < 0.5 * history.history["loss"][0]
+
+
+def test_callbacks_see_each_outputs_logs_of_a_multi_input_model(tmp_path):
+    # Keras 3.15.1 on this model: EarlyStopping(monitor="val_out_b_loss") needs mode="min" (in "auto"
+    # it knows only `loss` and compiled metrics); it stops after epoch 1; CSVLogger's columns are epoch
+    # and the sorted History keys.
+    rng = numpy.random.default_rng(7)
+    x = [rng.normal(size=(32, 4)).astype("float32"), rng.normal(size=(32, 3)).astype("float32")]
+    y = [rng.normal(size=(32, 1)).astype("float32"), rng.normal(size=(32, 2)).astype("float32")]
+    a, b = Input((4,), name="a"), Input((3,), name="b")
+    merged = layers.concatenate([a, b])
+    model = Model([a, b], [layers.Dense(1, name="out_a")(merged), layers.Dense(2, name="out_b")(merged)])
+    model.compile(keras.optimizers.SGD(0.0), "mse")  # no progress: the watched loss never improves
+    stop = keras.callbacks.EarlyStopping(monitor="val_out_b_loss", patience=1, mode="min")
+    with pytest.raises(ValueError, match="Pass mode='max'"):
+        model.fit(x, y, epochs=2, validation_split=0.25, verbose=0,
+                  callbacks=[keras.callbacks.EarlyStopping(monitor="val_out_b_loss")])
+    log = tmp_path / "log.csv"
+    history = model.fit(x, y, epochs=5, validation_split=0.25, verbose=0,
+                        callbacks=[stop, keras.callbacks.CSVLogger(str(log))])
+    assert len(history.history["val_out_b_loss"]) == 2 and stop.stopped_epoch == 1
+    assert log.read_text().splitlines()[0].split(",") == [
+        "epoch", "loss", "out_a_loss", "out_b_loss", "val_loss", "val_out_a_loss", "val_out_b_loss"]
 
 
 # -------------------------------------------------------------- merge layers

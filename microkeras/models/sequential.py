@@ -100,16 +100,21 @@ class Sequential(Model):
                 shape = output_shape
         self._shape_chain = chain
         self._output_shape = shape
-        self._connect_graph()
         self._build_input_shape = standardize_shape(input_shape, "input_shape")
+        self._connect_graph()
         self.built = True
 
     def _connect_graph(self):
         """Record the layers' symbolic calls from the input layer on (nodes reused while the chain
         before them is unchanged), so that ``inputs``, ``outputs`` and ``layer.output`` exist."""
-        if not (self._layers and isinstance(self._layers[0], InputLayer)):
-            return
-        tensor, graph = self._layers[0].output, []
+        if self._layers and isinstance(self._layers[0], InputLayer):
+            tensor = self._layers[0].output
+        else:  # built for a shape, or by a first call: start from an input of that shape, as Keras 3 does
+            shape = tuple(self._build_input_shape)
+            tensor = getattr(self, "_graph_input", None)
+            if tensor is None or tensor.shape != shape:
+                tensor = self._graph_input = InputLayer(batch_shape=shape).output
+        graph = []
         for index, (layer, _, output_shape) in enumerate(self._shape_chain):
             old = self._graph[index] if index < len(self._graph) else None
             if old is not None and old.layer is layer and old.inputs[0] is tensor \
@@ -124,10 +129,12 @@ class Sequential(Model):
     @property
     def inputs(self):
         """The symbolic input, in a list (once the model has an input shape)."""
-        if not (self._layers and isinstance(self._layers[0], InputLayer)):
+        if self._layers and isinstance(self._layers[0], InputLayer):
+            return [self._layers[0].output]
+        if not self.built or getattr(self, "_graph_input", None) is None:
             raise AttributeError(f"Sequential model {self.name!r} has no input yet: start it with "
-                                 "`Input(shape)` or build it.")
-        return [self._layers[0].output]
+                                 "`Input(shape)`, or build it (`model.build(input_shape)` or a call on data).")
+        return [self._graph_input]
 
     @property
     def outputs(self):
