@@ -552,3 +552,13 @@ def test_an_optimizer_with_a_learning_rate_schedule_resumes_on_its_schedule(tmp_
     loaded.fit(x, y, epochs=1, batch_size=4, shuffle=False, verbose=0)
     for ours, theirs in zip(loaded.get_weights(), straight.get_weights()):
         numpy.testing.assert_array_equal(ours, theirs)
+
+
+def test_saving_takes_no_default_layer_name_from_the_counter(monkeypatch):
+    model = Sequential([Input((2,)), layers.Dense(1)])
+    monkeypatch.setattr(h5_weights, "_SKIP", None)  # as in a fresh session
+    first = layers.Layer().name
+    h5_weights.state_entries(model)
+    second = layers.Layer().name
+    number = int(first.rpartition("_")[2]) if "_" in first else 0
+    assert second == f"layer_{number + 1}"
