@@ -233,3 +233,21 @@ def test_a_learning_rate_schedule_travels_to_keras_and_back(tmp_path):
     theirs.save(str(tmp_path / "back.keras"))
     back = load_model(str(tmp_path / "back.keras"))
     assert type(back.optimizer._learning_rate).__name__ == "ExponentialDecay" and back.optimizer.iterations == 4
+
+
+@pytest.mark.parametrize("name", sorted(__import__("tests.test_saving", fromlist=["LAYERS"]).LAYERS))
+def test_every_layer_type_saved_here_predicts_the_same_in_keras(name, tmp_path):
+    keras = pytest.importorskip("keras")
+    from tests.test_saving import LAYERS
+
+    make, shape = LAYERS[name]
+    model = Sequential([Input(shape), make()])
+    rng = numpy.random.default_rng(4)
+    model.set_weights([w + rng.random(w.shape).astype(w.dtype) * 0.5 for w in model.get_weights()])
+    model.save(str(tmp_path / "layer.keras"))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        theirs = keras.models.load_model(str(tmp_path / "layer.keras"))
+    x = rng.random((3, *shape)).astype("float32")
+    numpy.testing.assert_allclose(theirs.predict(x, verbose=0), model.predict(x, verbose=0), atol=1e-5, rtol=1e-5)
+    assert [w.shape for w in theirs.get_weights()] == [w.shape for w in model.get_weights()]
