@@ -813,7 +813,13 @@ class BackupAndRestore(Callback):
         except (OSError, ValueError):
             if not (self.double_checkpoint and os.path.exists(self._weights_path + ".bkp")):
                 raise
-            self._restore(self._weights_path + ".bkp", self._metadata_path + ".bkp")
+            # The latest backup is damaged (a crash while writing it): go back to the one before, as Keras does.
+            shutil.copyfile(self._weights_path + ".bkp", self._weights_path)
+            if os.path.exists(self._metadata_path + ".bkp"):
+                shutil.copyfile(self._metadata_path + ".bkp", self._metadata_path)
+            elif os.path.exists(self._metadata_path):
+                os.remove(self._metadata_path)
+            self._restore(self._weights_path, self._metadata_path)
 
     def _restore(self, weights_path, metadata_path):
         if not self.model.built:

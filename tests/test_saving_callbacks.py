@@ -151,3 +151,20 @@ def test_backup_and_restore_checks_its_arguments_and_damaged_metadata(tmp_path):
     x, y = _data()
     with pytest.raises(ValueError, match="training_metadata.json is not a valid"):
         _model().fit(x, y, verbose=0, callbacks=[BackupAndRestore(str(tmp_path))])
+
+
+def test_double_checkpoint_falls_back_to_the_previous_backup_when_the_latest_is_damaged(tmp_path):
+    x, y = _data()
+    backup = str(tmp_path / "backup")
+    model = _model()
+    with pytest.raises(KeyboardInterrupt):
+        model.fit(x, y, epochs=4, batch_size=5, shuffle=False, verbose=0,
+                  callbacks=[BackupAndRestore(backup, double_checkpoint=True), Interrupt(at=3)])
+    assert sorted(os.listdir(backup)) == ["latest.weights.h5", "latest.weights.h5.bkp", "training_metadata.json",
+                                          "training_metadata.json.bkp"]
+    with open(os.path.join(backup, "latest.weights.h5"), "wb") as file:
+        file.write(b"damaged")
+    epochs = []
+    _model().fit(x, y, epochs=4, batch_size=5, shuffle=False, verbose=0,
+                 callbacks=[BackupAndRestore(backup, double_checkpoint=True), Epochs(epochs)])
+    assert epochs == [2, 3]  # the backup of epoch 2's end
