@@ -562,3 +562,24 @@ def test_saving_takes_no_default_layer_name_from_the_counter(monkeypatch):
     second = layers.Layer().name
     number = int(first.rpartition("_")[2]) if "_" in first else 0
     assert second == f"layer_{number + 1}"
+
+
+def _two_output_model():
+    inputs = Input((4,), name="x")
+    hidden = layers.Dense(5)(inputs)
+    model = Model(inputs, {"a": layers.Dense(1, name="a")(hidden),
+                           "b": layers.Dense(3, activation="softmax", name="b")(hidden)})
+    model.compile("adam", loss={"a": "mse", "b": "sparse_categorical_crossentropy"},
+                  loss_weights={"a": 1.0, "b": 0.5}, metrics={"b": ["accuracy"]})
+    x = _x(8, 4)
+    targets = {"a": _x(8, 1), "b": RNG.integers(0, 3, (8, 1))}
+    model.fit(x, targets, verbose=0, shuffle=False)
+    return model, x, targets
+
+
+def test_a_model_with_dict_outputs_keeps_its_per_output_losses_weights_and_metrics(tmp_path):
+    model, x, targets = _two_output_model()
+    model.save(tmp_path / "two.keras")
+    loaded = load_model(tmp_path / "two.keras")
+    assert loaded.evaluate(x, targets, verbose=0, return_dict=True) == \
+        model.evaluate(x, targets, verbose=0, return_dict=True)

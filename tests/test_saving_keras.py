@@ -251,3 +251,15 @@ def test_every_layer_type_saved_here_predicts_the_same_in_keras(name, tmp_path):
     x = rng.random((3, *shape)).astype("float32")
     numpy.testing.assert_allclose(theirs.predict(x, verbose=0), model.predict(x, verbose=0), atol=1e-5, rtol=1e-5)
     assert [w.shape for w in theirs.get_weights()] == [w.shape for w in model.get_weights()]
+
+
+def test_a_model_with_dict_outputs_loads_in_keras(tmp_path):
+    keras = pytest.importorskip("keras")
+    from tests.test_saving import _two_output_model
+
+    model, x, _ = _two_output_model()
+    model.save(str(tmp_path / "two.keras"))
+    theirs = keras.models.load_model(str(tmp_path / "two.keras"))
+    ours, keras_outputs = model.predict(x, verbose=0), theirs.predict(x, verbose=0)
+    for name in ("a", "b"):
+        numpy.testing.assert_allclose(keras_outputs[name], ours[name], atol=2e-6)
