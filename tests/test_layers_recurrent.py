@@ -549,3 +549,33 @@ def test_time_distributed_hands_a_per_step_mask_to_an_inner_recurrent_layer():
         layer(x, mask=numpy.ones((2, 2), bool))
     with pytest.raises(ValueError, match=r"TimeDistributed 'td' takes inputs of shape \(batch, timesteps, \.\.\.\)"):
         TimeDistributed(Dense(2), name="td")(data((2, 3)))
+
+
+def test_recurrent_regularizers_add_losses_and_constraints_hold_after_fit():
+    layer = GRU(3, kernel_regularizer="l2", recurrent_regularizer="l1", bias_regularizer="l2",
+                recurrent_constraint=microkeras.constraints.MaxNorm(0.5), name="regular")
+    model = Sequential([Input((4, 2)), layer, Dense(1)])
+    assert len(model.losses) == 3
+    model.compile("sgd", "mse")
+    model.fit(data((8, 4, 2)), data((8, 1)), epochs=1, verbose=0)
+    norms = numpy.sqrt((layer.cell.recurrent_kernel.numpy() ** 2).sum(axis=0))
+    assert norms.max() <= 0.5 + 1e-6
+    config = layer.get_config()
+    assert config["kernel_regularizer"]["class_name"] == "L2" and config["recurrent_constraint"]["class_name"] == "MaxNorm"
+
+
+def test_an_encoder_hands_its_states_to_a_decoder_in_a_functional_model():
+    encoder_inputs, decoder_inputs = Input((5, 3)), Input((4, 2))
+    _, h, c = LSTM(6, return_state=True, name="encoder")(encoder_inputs)
+    decoded = LSTM(6, return_sequences=True, name="decoder")(decoder_inputs, initial_state=[h, c])
+    model = microkeras.Model([encoder_inputs, decoder_inputs], TimeDistributed(Dense(2))(decoded))
+    x = [data((8, 5, 3)), data((8, 4, 2), seed=1)]
+    assert model.predict(x, verbose=0).shape == (8, 4, 2)
+    encoder, decoder = model.get_layer("encoder"), model.get_layer("decoder")
+    _, h_value, c_value = encoder(x[0])
+    numpy.testing.assert_allclose(model.layers[-1](decoder(x[1], initial_state=[h_value, c_value])),
+                                  model.predict(x, verbose=0), rtol=1e-5, atol=1e-6)
+    model.compile("adam", "mse")
+    before = encoder.get_weights()[0].copy()
+    model.fit(x, data((8, 4, 2), seed=2), epochs=1, verbose=0)
+    assert not numpy.array_equal(encoder.get_weights()[0], before)  # the gradient reaches the encoder

@@ -1,7 +1,7 @@
 """Core operations: the gradient switch, and reading an array slice by slice."""
 
 import numpy
-from autograd.extend import defvjp, notrace_primitive, primitive
+from autograd.extend import SparseObject, defvjp, notrace_primitive, primitive, vspace
 
 
 @notrace_primitive
@@ -10,15 +10,36 @@ def stop_gradient(x):
     return x
 
 
-@primitive
 def unstack(x, axis=0):
-    """The slices of ``x`` along ``axis``, as a tuple (first-order only).
+    """The slices of ``x`` along ``axis``, as a list (first-order only).
 
-    A recurrent layer reads its sequence one time step at a time: indexing a
-    traced array once per step would make each step's gradient a full-size
-    array of zeros; here the gradient of all the slices is one ``stack``.
+    A recurrent layer reads its sequence one time step at a time.  Each slice
+    is its own traced operation whose gradient is added in place into one
+    zero array of ``x``'s shape, shared by all the slices: indexing the
+    array (autograd's ``untake`` uses the slow ``numpy.add.at``) or a tuple
+    of slices (autograd re-describes the whole tuple at every index) costs
+    more per step.
     """
-    return tuple(numpy.moveaxis(x, axis, 0))
+    axis = int(axis) % numpy.ndim(x)
+    return [_slice(x, index, axis) for index in range(numpy.shape(x)[axis])]
 
 
-defvjp(unstack, lambda ans, x, axis=0: lambda g: numpy.stack(g, axis=axis))
+@primitive
+def _slice(x, index, axis):
+    return x[(slice(None),) * axis + (index,)]
+
+
+def _slice_vjp(ans, x, index, axis):
+    space, where = vspace(x), (slice(None),) * axis + (index,)
+
+    def add_into(g):
+        def add(gradient):
+            gradient[where] += g
+            return gradient
+
+        return SparseObject(space, add)
+
+    return add_into
+
+
+defvjp(_slice, _slice_vjp)

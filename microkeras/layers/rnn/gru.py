@@ -16,6 +16,7 @@ to the input side, row 1 to the recurrent side (``b'``); with
 """
 
 import autograd.numpy as np
+import numpy
 
 from microkeras import activations, ops
 from microkeras.layers.rnn.recurrent_cell import RecurrentCell
@@ -48,42 +49,40 @@ class GRUCell(RecurrentCell):
         return (2, 3 * self.units) if self.reset_after else (3 * self.units,)
 
     def _input_bias(self):
-        return self.bias[0] if self.reset_after else self.bias
+        if not self.reset_after:
+            return self.bias
+        # The recurrent side's z and r biases are added where the input's are: before the loop.
+        return self.bias[0] + self.bias[1] * numpy.repeat(numpy.array([1, 1, 0], self.dtype), self.units)
+
+    def project_inputs(self, inputs, training=False):
+        """The input projection in two parts: the z and r gates' (..., 2 * units), the candidate's (..., units)."""
+        projected = super().project_inputs(inputs, training)
+        return tuple(np.split(projected, [2 * self.units], axis=-1))
 
     def step_function(self, training=False):
         units, activation, gate = self.units, self.activation, self.recurrent_activation
         dropping = training and self.recurrent_dropout > 0
         kernel = self.recurrent_kernel
-        recurrent_bias = self.bias[1] if self.use_bias and self.reset_after else None
-        kernels = np.split(kernel, 3, axis=1) if dropping else None
-        if not self.reset_after and not dropping:
-            gates_kernel, candidate_kernel = kernel[:, :2 * units], kernel[:, 2 * units:]
+        gates_kernel, candidate_kernel = kernel[:, :2 * units], kernel[:, 2 * units:]
+        if dropping:
+            z_kernel, r_kernel = gates_kernel[:, :units], gates_kernel[:, units:]
+        candidate_bias = self.bias[1, 2 * units:] if self.use_bias and self.reset_after else None
 
         def step(x, states):
-            h = states[0]
-            masks = self.get_recurrent_dropout_mask(h) if dropping else None
-            x_z, x_r, x_h = np.split(x, 3, axis=1)
-            if self.reset_after:
-                if dropping:  # a mask per gate (Keras's rule), so a product per gate
-                    recurrent = np.concatenate([np.dot(h * m, k) for m, k in zip(masks, kernels)], axis=1)
-                    if recurrent_bias is not None:
-                        recurrent = recurrent + recurrent_bias
-                elif recurrent_bias is not None:
-                    recurrent = ops.affine(h, kernel, recurrent_bias)
-                else:
-                    recurrent = np.dot(h, kernel)
-                r_z, r_r, r_h = np.split(recurrent, 3, axis=1)
-                z, r = gate(x_z + r_z), gate(x_r + r_r)
-                candidate = activation(x_h + r * r_h)
+            (x_gates, x_candidate), h = x, states[0]
+            if dropping:  # a mask per gate (Keras's rule), so a product per gate
+                h_z, h_r, h_candidate = (h * mask for mask in self.get_recurrent_dropout_mask(h))
+                gates = x_gates + np.concatenate([np.dot(h_z, z_kernel), np.dot(h_r, r_kernel)], axis=1)
             else:
-                if dropping:
-                    r_z, r_r = np.dot(h * masks[0], kernels[0]), np.dot(h * masks[1], kernels[1])
-                    h_h, candidate_kernel_ = h * masks[2], kernels[2]
-                else:
-                    r_z, r_r = np.split(np.dot(h, gates_kernel), 2, axis=1)
-                    h_h, candidate_kernel_ = h, candidate_kernel
-                z, r = gate(x_z + r_z), gate(x_r + r_r)
-                candidate = activation(x_h + np.dot(r * h_h, candidate_kernel_))
+                h_candidate = h
+                gates = ops.affine(h, gates_kernel, x_gates)
+            z, r = np.split(gate(gates), 2, axis=1)
+            if not self.reset_after:
+                candidate = activation(ops.affine(r * h_candidate, candidate_kernel, x_candidate))
+            else:
+                recurrent = np.dot(h_candidate, candidate_kernel) if candidate_bias is None else \
+                    ops.affine(h_candidate, candidate_kernel, candidate_bias)
+                candidate = activation(x_candidate + r * recurrent)
             h = candidate + z * (h - candidate)  # z * h + (1 - z) * candidate, one operation fewer
             return h, [h]
 

@@ -103,7 +103,9 @@ class RecurrentCell(Layer):
 
     def project_inputs(self, inputs, training=False):
         """``inputs @ kernel`` (plus the input side of the bias) for one step (batch, features)
-        or a whole sequence (batch, timesteps, features), with the dropout masks applied."""
+        or a whole sequence (batch, timesteps, features), with the dropout masks applied.  A cell
+        may return a tuple of arrays instead (GRU: its gates' part and its candidate's part); each
+        step then receives its slice of each."""
         masks = self.get_dropout_mask(inputs) if training and self.dropout > 0 else None
         bias = self._input_bias() if self.use_bias else None
         if masks is not None and numpy.ndim(inputs) == 3:

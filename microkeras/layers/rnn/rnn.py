@@ -185,7 +185,11 @@ class RNN(Layer):
             step = self.cell.step_function(training)
         else:
             inputs, step = sequences, self._cell_step(training)
-        steps = ops.unstack(inputs, axis=1)
+        if isinstance(inputs, tuple):  # a cell's projection in parts: each step gets its part of each
+            parts = [ops.unstack(part, axis=1) for part in inputs]
+            steps = [tuple(part[t] for part in parts) for t in range(numpy.shape(sequences)[1])]
+        else:
+            steps = ops.unstack(inputs, axis=1)
         order = range(len(steps) - 1, -1, -1) if self.go_backwards else range(len(steps))
         if mask is not None:
             keep = mask.astype(config.floatx())[:, :, None]
