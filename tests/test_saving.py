@@ -583,3 +583,32 @@ def test_a_model_with_dict_outputs_keeps_its_per_output_losses_weights_and_metri
     loaded = load_model(tmp_path / "two.keras")
     assert loaded.evaluate(x, targets, verbose=0, return_dict=True) == \
         model.evaluate(x, targets, verbose=0, return_dict=True)
+
+
+class TwoDense(Model):
+    """A subclassed model, not registered."""
+
+    def __init__(self, units=3, **kwargs):
+        super().__init__(**kwargs)
+        self.units = units
+        self.first = layers.Dense(units, activation="relu")
+        self.second = layers.Dense(1)
+
+    def call(self, inputs):
+        return self.second(self.first(inputs))
+
+    def get_config(self):
+        return {**super().get_config(), "units": self.units}
+
+
+def test_a_subclassed_model_loads_built_from_its_build_config(tmp_path):
+    model = TwoDense(4)
+    x = _x(6, 3)
+    model.compile("adam", "mse")
+    model.fit(x, _x(6, 1), verbose=0)
+    model.save(tmp_path / "sub.keras")
+    # The class is found through custom_objects, or, like layers in a model, as a class defined in this session.
+    for custom_objects in ({"TwoDense": TwoDense}, None):
+        loaded = load_model(tmp_path / "sub.keras", custom_objects=custom_objects)
+        assert type(loaded) is TwoDense and loaded.units == 4 and loaded.optimizer.iterations == 1
+        numpy.testing.assert_array_equal(loaded.predict(x, verbose=0), model.predict(x, verbose=0))

@@ -9,8 +9,10 @@ that Keras loads it.  :func:`deserialize_keras_object` is the inverse, for
 dicts written by either side (``keras/src/saving/serialization_lib.py``).
 
 Nothing is imported because a config names it: a class resolves only to
-``custom_objects``, registered objects (``registered_name``) and
-microkeras's own public objects; functions go through
+``custom_objects``, registered objects (``registered_name``),
+microkeras's own public objects and the layer classes already defined in
+this session (as :func:`~microkeras.layers.layer.get_layer_class` resolves
+the layers of a model's config); functions go through
 :func:`~microkeras.saving.object_registration.deserialize_function`, which
 loads a Python lambda only in unsafe mode.
 """
@@ -20,7 +22,7 @@ import types
 
 import numpy
 
-from microkeras.layers.layer import Layer, get_layer_class
+from microkeras.layers.layer import Layer, _defined_layer_class, get_layer_class
 from microkeras.layers.serialization import deserialize_layer, serialize_layer
 from microkeras.saving.config_compat import from_keras
 from microkeras.saving.object_registration import (CustomObjectScope, SafeModeScope, _own_object,
@@ -163,6 +165,10 @@ def _resolve_class(config, where, custom_objects):
         found = _own_object(module, class_name)
         if inspect.isclass(found) and hasattr(found, "from_config"):
             return found
+    # A layer or model class defined in this session, as layers inside a model's config resolve too.
+    defined = _defined_layer_class(class_name)
+    if defined is not None:
+        return defined
     raise ValueError(
         f"{where}: unknown class {class_name!r} (module {module!r}). Nothing is imported because a file names "
         f"it: pass it in `custom_objects` ({{{class_name!r}: {class_name}}}) or register it with "
