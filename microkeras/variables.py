@@ -68,7 +68,8 @@ class Variable:
     shape : tuple of int, optional
         Required with an initializer; checked against an initial value.
     dtype : str, optional
-        ``'float32'`` by default; integer dtypes are allowed for counters.
+        Inferred when omitted: ``'float32'``, or ``'int32'``/``'bool'`` for an initial
+        value of integers/booleans (as Keras 3 infers it); integer dtypes serve for counters.
         Other float widths are refused: microkeras computes in float32.
     trainable : bool
         Whether optimizers update it (a layer's ``trainable`` flag sets it).
@@ -88,7 +89,11 @@ class Variable:
 
     def __init__(self, initializer, shape=None, dtype=None, trainable=True, autocast=True,
                  aggregation="none", synchronization="auto", name=None, regularizer=None, constraint=None):
-        dtype = numpy.dtype(config.floatx() if dtype is None else dtype)
+        if dtype is None:  # Keras infers an initial value's dtype: int32 for integers, bool, else floatx
+            kind = "f" if isinstance(initializer, str) or callable(initializer) and not hasattr(
+                initializer, "__array__") else numpy.asarray(getattr(initializer, "value", initializer)).dtype.kind
+            dtype = {"b": "bool", "i": "int32", "u": "int32"}.get(kind, config.floatx())
+        dtype = numpy.dtype(dtype)
         if dtype.kind == "f" and dtype != numpy.float32 or dtype.kind not in "fiub":
             raise ValueError(f"Variable: `dtype` must be float32 or an integer type (microkeras computes "
                              f"in float32); received dtype={dtype}.")

@@ -53,6 +53,9 @@ def test_variable_takes_keras_3_constructor_arguments():
     v.assign(numpy.full((2, 3), 2.0))
     assert float(keras.ops.sum(v)) == 12.0
     assert keras.Variable(numpy.arange(3.0)).dtype == numpy.float32
+    # Keras infers the dtype of an initial value: int32 for integers, bool for booleans.
+    assert (keras.Variable(3).dtype, keras.Variable([1, 2]).dtype, keras.Variable(True).dtype) == \
+        (numpy.int32, numpy.int32, numpy.bool_)
 
 
 def test_importing_microkeras_stays_cheap():
