@@ -323,3 +323,33 @@ def test_argument_names_match_keras():
             if names(theirs) != names(mine):
                 differ.append((name, names(theirs), names(mine)))
     assert differ == []
+
+
+@ops.custom_gradient
+def log1pexp(x):
+    # The example of Keras's custom_gradient docs: d/dx log(1 + e^x) = 1 - 1 / (1 + e^x).
+    e = ops.exp(x)
+
+    def grad(*args, upstream=None):
+        if upstream is None:
+            (upstream,) = args
+        return ops.multiply(upstream, 1.0 - 1.0 / ops.add(1, e))
+
+    return ops.log(1 + e), grad
+
+
+@ops.custom_gradient
+def scaled_product(x, y):
+    def grad(upstream):
+        return upstream * y * 2.0, upstream * x * 2.0  # twice the true gradient, to see it is used
+
+    return x * y, grad
+
+
+def test_custom_gradient_is_used_and_stays_float32():
+    check_gradient(log1pexp, X.astype(numpy.float64))
+    assert_float32_backward(lambda v: anp.sum(log1pexp(v)), X)
+    gx, gy = autograd.grad(lambda a, b: anp.sum(scaled_product(a, b)), argnum=(0, 1))(X, Y)
+    numpy.testing.assert_allclose(gx, 2 * Y)
+    numpy.testing.assert_allclose(gy, 2 * X)
+    numpy.testing.assert_allclose(log1pexp(X), numpy.log1p(numpy.exp(X)), rtol=1e-6)

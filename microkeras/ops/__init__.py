@@ -33,14 +33,15 @@ __all__ += ["conv", "conv_transpose", "depthwise_conv", "separable_conv"]
 __all__ += ["moments_values", "standardize"]
 
 # Keras 3's `keras.ops` surface; docs/ops.md lists the names microkeras does not provide.
-from microkeras.ops.core_api import (cond, fori_loop, map, scan, switch, unstack, vectorized_map,  # noqa: E402, A004
-                                      while_loop)
+from microkeras.ops.core_api import (cond, custom_gradient, fori_loop, map, scan, switch, unstack,  # noqa: E402, A004
+                                      vectorized_map, while_loop)
 from microkeras.ops.numpy_api import *  # noqa: E402, F403
 from microkeras.ops.nn_api import *  # noqa: E402, F403
 from microkeras.ops.linalg_api import *  # noqa: E402, F403
 from microkeras.ops import core_api as _core_api, linalg_api as _linalg_api, nn_api as _nn_api  # noqa: E402
 from microkeras.ops import numpy_api as _numpy_api  # noqa: E402
 
-__all__ += ["cond", "fori_loop", "map", "scan", "switch", "vectorized_map", "while_loop"]
+__all__ += ["cond", "custom_gradient", "fori_loop", "map", "scan", "switch", "unstack", "vectorized_map",
+            "while_loop"]
 __all__ += _numpy_api.__all__ + _nn_api.__all__ + _linalg_api.__all__
 __all__ = sorted(set(__all__))

@@ -7,8 +7,11 @@ structures of loop variables are passed are Keras's
 (``keras/src/ops/core.py``), so code written for Keras runs unchanged.
 """
 
+import functools
+
 import numpy
-from autograd.tracer import getval
+from autograd.extend import defvjp_argnum, primitive
+from autograd.tracer import getval, isbox
 
 from microkeras.ops.core import unstack as _unstack
 from microkeras.ops.numpy import stack
@@ -99,3 +102,41 @@ def unstack(x, num=None, axis=0):
     if num is not None and num != len(slices):
         raise ValueError(f"unstack: `num` is {num}, but axis {axis} of the input has {len(slices)} entries.")
     return slices
+
+
+def custom_gradient(f):
+    """Decorator: ``f(*args)`` returns ``(output, grad)`` and ``grad(upstream)`` gives the gradients of its args.
+
+    As in Keras on JAX, ``grad`` receives the output's gradient as its one
+    positional argument (define it as ``grad(*args, upstream=None)`` to run on
+    every backend) and returns one gradient per positional argument of ``f``
+    (a tuple when there are several).  ``f`` runs on plain arrays; each
+    gradient is cast back to its argument's dtype, so float32 stays float32.
+    """
+
+    @functools.wraps(f)
+    def wrapper(*args, **kwargs):
+        if not any(isbox(a) for a in args):
+            return f(*(getval(a) for a in args), **kwargs)[0]
+        backward = []
+
+        @primitive
+        def forward(*values):
+            output, grad = f(*values, **kwargs)
+            backward.append(grad)
+            return output
+
+        def vjp_maker(argnum, ans, values, _):
+            dtype = numpy.result_type(values[argnum])
+
+            def vjp(g):
+                grads = backward[0](g)
+                grads = tuple(grads) if isinstance(grads, (tuple, list)) else (grads,)
+                return numpy.asarray(getval(grads[argnum]), dtype=dtype if dtype.kind == "f" else None)
+
+            return vjp
+
+        defvjp_argnum(forward, vjp_maker)
+        return forward(*args)
+
+    return wrapper
