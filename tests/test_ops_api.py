@@ -105,6 +105,9 @@ PRIMITIVE_CASES = {
     "slice_update": lambda v: ops.slice_update(v, (1, 1), v[:2, :2] * v[:2, 2:]),
     "segment_sum": lambda v: ops.segment_sum(v, numpy.array([0, 2, 0]), 3),
     "segment_max": lambda v: ops.segment_max(v, numpy.array([0, 1, 0])),
+    "cumprod": lambda v: ops.cumprod(v, axis=1),
+    "cumprod_with_zero": lambda v: ops.cumprod(ops.slice_update(v, (0, 1), numpy.zeros((3, 1))), axis=1),
+    "cumprod_flat": lambda v: ops.cumprod(v[:2]),
 }
 
 
@@ -258,7 +261,7 @@ PARITY = [
     ("fmod", (X, numpy.float32(0.3)), {}), ("rms_normalization", (X,), {"axis": 0}), ("celu", (X,), {}),
     ("glu", (X,), {}), ("squareplus", (X,), {}), ("sparse_plus", (X,), {}), ("soft_shrink", (X,), {}),
     ("log_sigmoid", (X,), {}), ("normalize", (X,), {}), ("logaddexp", (X, Y), {}), ("hard_silu", (X,), {}),
-    ("histogram", (X[0],), {"bins": 4}), ("bincount", (numpy.array([0, 3, 3, 1]),), {}),
+    ("histogram", (X[0],), {"bins": 4}), ("cumprod", (X,), {"axis": 0}), ("bincount", (numpy.array([0, 3, 3, 1]),), {}),
 ]
 
 

@@ -289,3 +289,30 @@ def _slice_update_vjp(argnum, ans, args, kwargs):
 
 
 defvjp_argnum(slice_update, _slice_update_vjp)
+
+
+@primitive
+def cumprod(x, axis):
+    """Running products along ``axis``; the gradient is exact with zeros in ``x`` too (no division)."""
+    return numpy.cumprod(x, axis=axis)
+
+
+def _cumprod_vjp(ans, x, axis):
+    # With P the exclusive running product and S_i = g_i + x_{i+1} S_{i+1} (from the end),
+    # d/dx_i sum_j g_j prod_{k<=j} x_k = P_{i-1} S_i.
+    moved = numpy.moveaxis(x, axis, 0)
+    exclusive = numpy.concatenate([numpy.ones_like(moved[:1]), numpy.cumprod(moved[:-1], axis=0)])
+
+    def vjp(g):
+        g = numpy.moveaxis(g.astype(x.dtype, copy=False), axis, 0)
+        sums = numpy.empty_like(g)
+        running = numpy.zeros_like(g[0])
+        for i in range(g.shape[0] - 1, -1, -1):
+            running = g[i] + (moved[i + 1] * running if i + 1 < g.shape[0] else 0)
+            sums[i] = running
+        return numpy.moveaxis(exclusive * sums, 0, axis)
+
+    return vjp
+
+
+defvjp(cumprod, _cumprod_vjp)

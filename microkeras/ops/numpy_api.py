@@ -1106,29 +1106,44 @@ def i0(x):
     return numpy.i0(getval(_floating(x))).astype(config.floatx())
 
 
+def cumprod(x, axis=None, dtype=None):
+    """Running products along ``axis`` (of the flattened ``x`` if None)."""
+    x = _array_of(x)
+    if dtype is not None:
+        x = cast(x, dtype)
+    if axis is None:
+        x, axis = anp.ravel(x), 0
+    return _array.cumprod(x, axis % anp.ndim(x))
+
+
+def nancumprod(x, axis=None, dtype=None):
+    """Running products along ``axis`` with NaNs counted as 1."""
+    return cumprod(_without_nan(x, 1.0), axis, dtype)
+
+
 __all__ = ["abs", "absolute", "add", "all", "allclose", "amax", "amin", "angle", "any", "append", "arange",
            "arccos", "arccosh", "arcsin", "arcsinh", "arctan", "arctan2", "arctanh", "argmax", "argmin",
            "argpartition", "argsort", "array", "array_split", "average", "bartlett", "bincount", "bitwise_and",
            "bitwise_invert", "bitwise_left_shift", "bitwise_not", "bitwise_or", "bitwise_right_shift",
            "bitwise_xor", "blackman", "broadcast_to", "cast", "cbrt", "ceil", "clip", "concatenate", "conj",
            "conjugate", "convert_to_numpy", "convert_to_tensor", "copy", "corrcoef", "cos", "cosh",
-           "count_nonzero", "cross", "cumsum", "deg2rad", "diag", "diagflat", "diagonal", "diff", "digitize",
-           "divide", "divide_no_nan", "dot", "dsplit", "dstack", "dtype", "einsum", "empty", "empty_like",
-           "equal", "exp", "exp2", "expand_dims", "expm1", "eye", "fabs", "flip", "fliplr", "flipud", "floor",
-           "floor_divide", "fmax", "fmin", "fmod", "full", "full_like", "gcd", "geomspace", "get_item",
-           "greater", "greater_equal", "hamming", "hanning", "heaviside", "histogram", "hsplit", "hstack",
-           "hypot", "i0", "identity", "imag", "inner", "is_tensor", "isclose", "isfinite", "isin", "isinf",
-           "isnan", "isneginf", "isposinf", "isreal", "kaiser", "kron", "lcm", "ldexp", "left_shift", "less",
-           "less_equal", "linspace", "log", "log10", "log1p", "log2", "logaddexp", "logaddexp2", "logical_and",
-           "logical_not", "logical_or", "logical_xor", "logspace", "matmul", "max", "maximum", "mean", "median",
-           "meshgrid", "min", "minimum", "mod", "moveaxis", "multiply", "nan_to_num", "nanargmax", "nanargmin",
-           "nancumsum", "nanmax", "nanmean", "nanmin", "nanprod", "nanstd", "nansum", "nanvar", "ndim",
-           "negative", "nextafter", "nonzero", "norm", "not_equal", "ones", "ones_like", "outer", "pad",
-           "percentile", "power", "prod", "ptp", "quantile", "rad2deg", "ravel", "real", "reciprocal", "repeat",
-           "reshape", "right_shift", "roll", "rot90", "round", "rsqrt", "saturate_cast", "scatter",
-           "scatter_update", "searchsorted", "segment_max", "segment_min", "segment_sum", "select", "shape",
-           "sign", "signbit", "sin", "sinc", "sinh", "size", "slice", "slice_update", "sort", "split", "sqrt",
-           "square", "squeeze", "stack", "std", "subtract", "sum", "swapaxes", "take", "take_along_axis", "tan",
-           "tanh", "tensordot", "tile", "trace", "transpose", "trapezoid", "tri", "tril", "triu", "true_divide",
-           "trunc", "unique", "unravel_index", "vander", "var", "vdot", "vsplit", "vstack", "where", "zeros",
-           "zeros_like"]
+           "count_nonzero", "cross", "cumprod", "cumsum", "deg2rad", "diag", "diagflat", "diagonal", "diff",
+           "digitize", "divide", "divide_no_nan", "dot", "dsplit", "dstack", "dtype", "einsum", "empty",
+           "empty_like", "equal", "exp", "exp2", "expand_dims", "expm1", "eye", "fabs", "flip", "fliplr",
+           "flipud", "floor", "floor_divide", "fmax", "fmin", "fmod", "full", "full_like", "gcd", "geomspace",
+           "get_item", "greater", "greater_equal", "hamming", "hanning", "heaviside", "histogram", "hsplit",
+           "hstack", "hypot", "i0", "identity", "imag", "inner", "is_tensor", "isclose", "isfinite", "isin",
+           "isinf", "isnan", "isneginf", "isposinf", "isreal", "kaiser", "kron", "lcm", "ldexp", "left_shift",
+           "less", "less_equal", "linspace", "log", "log10", "log1p", "log2", "logaddexp", "logaddexp2",
+           "logical_and", "logical_not", "logical_or", "logical_xor", "logspace", "matmul", "max", "maximum",
+           "mean", "median", "meshgrid", "min", "minimum", "mod", "moveaxis", "multiply", "nan_to_num",
+           "nanargmax", "nanargmin", "nancumprod", "nancumsum", "nanmax", "nanmean", "nanmin", "nanprod",
+           "nanstd", "nansum", "nanvar", "ndim", "negative", "nextafter", "nonzero", "norm", "not_equal",
+           "ones", "ones_like", "outer", "pad", "percentile", "power", "prod", "ptp", "quantile", "rad2deg",
+           "ravel", "real", "reciprocal", "repeat", "reshape", "right_shift", "roll", "rot90", "round", "rsqrt",
+           "saturate_cast", "scatter", "scatter_update", "searchsorted", "segment_max", "segment_min",
+           "segment_sum", "select", "shape", "sign", "signbit", "sin", "sinc", "sinh", "size", "slice",
+           "slice_update", "sort", "split", "sqrt", "square", "squeeze", "stack", "std", "subtract", "sum",
+           "swapaxes", "take", "take_along_axis", "tan", "tanh", "tensordot", "tile", "trace", "transpose",
+           "trapezoid", "tri", "tril", "triu", "true_divide", "trunc", "unique", "unravel_index", "vander",
+           "var", "vdot", "vsplit", "vstack", "where", "zeros", "zeros_like"]
