@@ -12,9 +12,9 @@ import pytest
 
 import microkeras
 from microkeras import Input, Sequential, ops
-from microkeras.layers import (GRU, LSTM, RNN, Bidirectional, Conv1D, Conv2D, Dense, GRUCell, Layer, LSTMCell, SimpleRNN,
-                               SimpleRNNCell, StackedRNNCells, TimeDistributed)
-from microkeras.testing import assert_float32_backward, check_gradient, check_layer, random_input
+from microkeras.layers import (GRU, LSTM, RNN, Bidirectional, Conv1D, Conv2D, Dense, GRUCell, Layer, LSTMCell,
+                               SimpleRNN, SimpleRNNCell, StackedRNNCells, TimeDistributed)
+from microkeras.testing import assert_float32_backward, check_gradient, check_layer
 
 
 # ------------------------------------------------------------- references
@@ -111,6 +111,19 @@ def test_unstack_and_stack_keep_every_cotangent_float32():
     x, probe = data((3, 4, 2)), data((4, 3, 2), seed=1)
     grad = assert_float32_backward(lambda v: (ops.stack(ops.unstack(v, axis=1), axis=0) * probe).sum(), x)
     numpy.testing.assert_array_equal(grad, numpy.moveaxis(probe, 0, 1))
+
+
+def test_split_equal_parts_have_the_gradients_of_slices_in_float32():
+    x = data((3, 8))
+    parts = ops.core.split_equal(x, 4)
+    numpy.testing.assert_array_equal(numpy.concatenate(parts, axis=1), x)
+    check_gradient(lambda v: ops.stack([p * (i + 1.0) for i, p in enumerate(ops.core.split_equal(v, 4))]),
+                   x.astype(numpy.float64))
+    check_gradient(lambda v: ops.core.split_equal(v, 2, axis=0)[1] ** 2, data((4, 3)).astype(numpy.float64))
+    probe = data((3, 2), seed=1)
+    grad = assert_float32_backward(lambda v: (ops.core.split_equal(v, 4)[2] * probe).sum(), x)
+    numpy.testing.assert_array_equal(grad[:, 4:6], probe)
+    assert not grad[:, :4].any() and not grad[:, 6:].any()
 
 
 def test_affine_adds_a_bias_per_sample_whose_gradient_is_the_outputs():
@@ -561,7 +574,8 @@ def test_recurrent_regularizers_add_losses_and_constraints_hold_after_fit():
     norms = numpy.sqrt((layer.cell.recurrent_kernel.numpy() ** 2).sum(axis=0))
     assert norms.max() <= 0.5 + 1e-6
     config = layer.get_config()
-    assert config["kernel_regularizer"]["class_name"] == "L2" and config["recurrent_constraint"]["class_name"] == "MaxNorm"
+    assert config["kernel_regularizer"]["class_name"] == "L2"
+    assert config["recurrent_constraint"]["class_name"] == "MaxNorm"
 
 
 def test_an_encoder_hands_its_states_to_a_decoder_in_a_functional_model():

@@ -21,16 +21,28 @@ def unstack(x, axis=0):
     more per step.
     """
     axis = int(axis) % numpy.ndim(x)
-    return [_slice(x, index, axis) for index in range(numpy.shape(x)[axis])]
+    return [_part(x, (slice(None),) * axis + (index,)) for index in range(numpy.shape(x)[axis])]
+
+
+def split_equal(x, sections, axis=-1):
+    """``x`` cut into ``sections`` equal parts along ``axis``, as a list (first-order only).
+
+    The parts are read as :func:`unstack` reads slices, without the list
+    bookkeeping of ``autograd.numpy.split``: a recurrent cell cuts its gates
+    out of one product at every step.
+    """
+    axis = int(axis) % numpy.ndim(x)
+    width = numpy.shape(x)[axis] // sections
+    return [_part(x, (slice(None),) * axis + (slice(i * width, (i + 1) * width),)) for i in range(sections)]
 
 
 @primitive
-def _slice(x, index, axis):
-    return x[(slice(None),) * axis + (index,)]
+def _part(x, where):
+    return x[where]
 
 
-def _slice_vjp(ans, x, index, axis):
-    space, where = vspace(x), (slice(None),) * axis + (index,)
+def _part_vjp(ans, x, where):
+    space = vspace(x)
 
     def add_into(g):
         def add(gradient):
@@ -42,4 +54,4 @@ def _slice_vjp(ans, x, index, axis):
     return add_into
 
 
-defvjp(_slice, _slice_vjp)
+defvjp(_part, _part_vjp)

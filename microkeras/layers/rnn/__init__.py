@@ -8,5 +8,5 @@ from microkeras.layers.rnn.simple_rnn import SimpleRNN, SimpleRNNCell
 from microkeras.layers.rnn.stacked_rnn_cells import StackedRNNCells
 from microkeras.layers.rnn.time_distributed import TimeDistributed
 
-__all__ = ["Bidirectional", "GRU", "GRUCell", "LSTM", "LSTMCell", "RNN", "SimpleRNN", "SimpleRNNCell", "StackedRNNCells",
-           "TimeDistributed"]
+__all__ = ["Bidirectional", "GRU", "GRUCell", "LSTM", "LSTMCell", "RNN", "SimpleRNN", "SimpleRNNCell",
+           "StackedRNNCells", "TimeDistributed"]

@@ -19,6 +19,7 @@ import autograd.numpy as np
 import numpy
 
 from microkeras import activations, ops
+from microkeras.ops.core import split_equal
 from microkeras.layers.rnn.recurrent_cell import RecurrentCell
 from microkeras.layers.rnn.rnn import CellLayer
 
@@ -76,7 +77,7 @@ class GRUCell(RecurrentCell):
             else:
                 h_candidate = h
                 gates = ops.affine(h, gates_kernel, x_gates)
-            z, r = np.split(gate(gates), 2, axis=1)
+            z, r = split_equal(gate(gates), 2)
             if not self.reset_after:
                 candidate = activation(ops.affine(r * h_candidate, candidate_kernel, x_candidate))
             else:

@@ -18,6 +18,7 @@ import autograd.numpy as np
 import numpy
 
 from microkeras import activations, ops
+from microkeras.ops.core import split_equal
 from microkeras.layers.rnn.recurrent_cell import RecurrentCell
 from microkeras.layers.rnn.rnn import CellLayer
 
@@ -70,7 +71,7 @@ class LSTMCell(RecurrentCell):
                 z = x + np.concatenate([np.dot(h * m, k) for m, k in zip(masks, kernels)], axis=1)
             else:
                 z = ops.affine(h, recurrent_kernel, x)  # h @ recurrent_kernel + x as one operation
-            z_i, z_f, z_c, z_o = np.split(z, 4, axis=1)
+            z_i, z_f, z_c, z_o = split_equal(z, 4)
             c = gate(z_f) * c + gate(z_i) * activation(z_c)
             h = gate(z_o) * activation(c)
             return h, [h, c]
