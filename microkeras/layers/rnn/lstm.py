@@ -21,6 +21,7 @@ from microkeras import activations, ops
 from microkeras.ops.core import split_equal
 from microkeras.layers.rnn.recurrent_cell import RecurrentCell
 from microkeras.layers.rnn.rnn import CellLayer
+from microkeras.ops.recurrent import lstm_sequence
 
 
 class LSTMCell(RecurrentCell):
@@ -114,6 +115,26 @@ class LSTM(CellLayer):
 
     recurrent_activation = property(lambda self: self.cell.recurrent_activation)
     unit_forget_bias = property(lambda self: self.cell.unit_forget_bias)
+
+    def _run(self, sequences, states, mask, training):
+        """The whole sequence as one traced operation (:func:`microkeras.ops.recurrent.lstm_sequence`)
+        when no step needs its own treatment -- Keras 3 takes cuDNN's kernel under the same
+        conditions; otherwise the cell's forward code, step by step."""
+        if not self._whole_sequence_fits(mask, training):
+            return super()._run(sequences, states, mask, training)
+        projected = self.cell.project_inputs(sequences, training)
+        if self.go_backwards:
+            projected = projected[:, ::-1]
+        trace = lstm_sequence(projected, self.cell.recurrent_kernel, states[0], states[1])
+        units = self.cell.units
+        h, c = trace[:, -1, :units], trace[:, -1, units:2 * units]
+        return h, trace[:, :, :units] if self.return_sequences else None, [h, c]
+
+    def _whole_sequence_fits(self, mask, training):
+        cell = self.cell
+        return (mask is None and self.use_cudnn is not False and cell.activation is activations.tanh
+                and cell.recurrent_activation is activations.sigmoid
+                and not (training and cell.recurrent_dropout > 0))
 
     def get_config(self):  # defined here, the base Layer does not add __init__'s arguments as given
         return super().get_config()
