@@ -78,23 +78,32 @@ def _lstm_sequence_vjp(argnums, ans, args, kwargs):
         units = width // 4
         dtype = ans.dtype
         trace, g = ans.transpose(1, 0, 2), numpy.asarray(g, dtype).transpose(1, 0, 2)  # time-major views
+        # What does not depend on the cotangent, for all steps at once: the gates' derivatives
+        # (sigmoid: s (1 - s); the candidate's tanh: 1 - g^2), tanh(c), and o (1 - tanh(c)^2).
+        gates = trace[:, :, 2 * units:]
+        slope = gates * (1.0 - gates)
+        candidate = gates[:, :, 2 * units:3 * units]
+        numpy.subtract(1.0, candidate * candidate, out=slope[:, :, 2 * units:3 * units])
+        tanh_c = numpy.tanh(trace[:, :, units:2 * units])
+        through_h = trace[:, :, 5 * units:] * (1.0 - tanh_c * tanh_c)
+        own_gate_cotangents = bool(g[:, :, 2 * units:].any())  # a loss on the gates themselves (rare)
         d_projected = numpy.empty((steps, batch, width), dtype)
         d_h, d_c = numpy.zeros((batch, units), dtype), numpy.zeros((batch, units), dtype)
         for t in range(steps - 1, -1, -1):
             row = trace[t]
-            c, i, f, cand, o = (row[:, k * units:(k + 1) * units] for k in range(1, 6))
+            i, f, cand = row[:, 2 * units:3 * units], row[:, 3 * units:4 * units], row[:, 4 * units:5 * units]
             c_prev = trace[t - 1][:, units:2 * units] if t else c0
             d_h += g[t][:, :units]
-            tanh_c = numpy.tanh(c)
             d_c += g[t][:, units:2 * units]
-            d_c += d_h * o * (1.0 - tanh_c * tanh_c)
-            # Each gate's cotangent: through c and h, plus its own block of the trace's (usually 0).
-            g_i, g_f, g_cand, g_o = (g[t][:, k * units:(k + 1) * units] for k in range(2, 6))
+            d_c += d_h * through_h[t]
             dz = d_projected[t]
-            numpy.multiply(d_c * cand + g_i, i * (1.0 - i), out=dz[:, :units])
-            numpy.multiply(d_c * c_prev + g_f, f * (1.0 - f), out=dz[:, units:2 * units])
-            numpy.multiply(d_c * i + g_cand, 1.0 - cand * cand, out=dz[:, 2 * units:3 * units])
-            numpy.multiply(d_h * tanh_c + g_o, o * (1.0 - o), out=dz[:, 3 * units:])
+            numpy.multiply(d_c, cand, out=dz[:, :units])
+            numpy.multiply(d_c, c_prev, out=dz[:, units:2 * units])
+            numpy.multiply(d_c, i, out=dz[:, 2 * units:3 * units])
+            numpy.multiply(d_h, tanh_c[t], out=dz[:, 3 * units:])
+            if own_gate_cotangents:
+                dz += g[t][:, 2 * units:]
+            dz *= slope[t]
             d_c *= f
             d_h = dz @ recurrent_kernel.T
         grads = {0: d_projected.transpose(1, 0, 2), 2: d_h, 3: d_c}
