@@ -290,3 +290,15 @@ def test_calling_build_directly_leaves_the_layer_built_as_in_keras(make):
     assert all(w.path.startswith(layer.name + "/") for w in layer.weights)
     out = layer(numpy.ones((2, 4), "float32"))
     assert out.shape[0] == 2 and set(before) <= {id(w) for w in layer.weights}
+
+
+def test_an_activity_regularizer_applies_to_each_output_divided_by_its_batch_size():
+    # Keras 3 (layers/layer.py __call__): every output leaf gets the penalty, normalized by its own
+    # batch size; an LSTM with return_state returns three (batch, units) arrays.
+    from microkeras.layers import LSTM
+
+    x = numpy.random.default_rng(0).normal(size=(4, 3, 2)).astype("float32")
+    layer = LSTM(5, return_state=True, activity_regularizer="l2")
+    outputs = layer(x)
+    expected = sum(0.01 * float(numpy.sum(numpy.square(o))) / 4 for o in outputs)
+    assert float(sum(layer.losses)) == pytest.approx(expected, rel=1e-5)

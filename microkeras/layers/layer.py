@@ -439,11 +439,12 @@ class Layer:
                 outputs = self.call(*args, **kwargs)
         if mask is not None or self._makes_masks:
             self._hand_on_mask(args[0] if args else None, outputs, mask)
-        if self.activity_regularizer is not None:
-            penalty = self.activity_regularizer(outputs)
-            if numpy.ndim(outputs) > 0:  # Keras 3 divides by the batch size (not Keras 3.0 or tf.keras)
-                penalty = penalty / len(outputs)
-            self.add_loss(penalty)
+        if self.activity_regularizer is not None:  # on each output, as Keras 3 does (return_state: several)
+            for output in flatten(outputs):
+                penalty = self.activity_regularizer(output)
+                if numpy.ndim(output) > 0:  # Keras 3 divides by the batch size (not Keras 3.0 or tf.keras)
+                    penalty = penalty / len(output)
+                self.add_loss(penalty)
         return outputs
 
     def _hand_on_mask(self, inputs, outputs, mask):
