@@ -112,6 +112,16 @@ def test_a_shared_layer_shares_its_weights_and_gets_the_gradient_of_both_uses():
     numpy.testing.assert_allclose(grad_bias, [12 * 2], rtol=1e-6)
 
 
+def test_a_shared_embedding_reads_sequences_of_two_lengths():
+    # As in Keras 3: one table for a title of 5 ids and a body of 7; a Dense still refuses a second width.
+    embed, pool = layers.Embedding(20, 4), layers.GlobalAveragePooling1D()
+    title, body = Input((5,), dtype="int32"), Input((7,), dtype="int32")
+    model = Model([title, body], layers.concatenate([pool(embed(title)), pool(embed(body))]))
+    assert model.output_shape == (None, 8) and len(model.weights) == 1
+    ids = numpy.arange(7)[None, :] % 20
+    numpy.testing.assert_allclose(model([ids[:, :5], ids])[:, :4], embed(ids[:, :5]).mean(axis=1), rtol=1e-6)
+
+
 def test_fit_updates_a_shared_layer_once_with_the_gradient_of_both_calls():
     # out = (x_a + x_b) @ k + 2 c for a Dense(1) (k, c) called on both inputs; mse over N samples:
     # d loss / d out = 2 (out - y) / N, dk = (x_a + x_b)^T d out, dc = 2 sum(d out); SGD subtracts 0.1 x.

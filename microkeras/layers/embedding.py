@@ -37,6 +37,7 @@ class Embedding(Layer):
     """
 
     keeps_integer_inputs = True
+    _weights_fix_last_axis = False  # one table serves sequences of any length (a shared Embedding)
 
     def __init__(self, input_dim, output_dim, embeddings_initializer="uniform", embeddings_regularizer=None,
                  embeddings_constraint=None, mask_zero=False, weights=None, lora_rank=None, input_length=None,

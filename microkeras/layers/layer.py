@@ -127,6 +127,9 @@ class Layer:
     keeps_integer_inputs = False
     #: A model: its own layers receive an input's mask and set its outputs' masks.
     _masks_reach_sublayers = False
+    #: The weights fix the size of the inputs' last axis, so a later call with another size is refused
+    #: (not so for a lookup, whose last axis is the sequence).
+    _weights_fix_last_axis = True
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -465,7 +468,8 @@ class Layer:
         try:
             if not self.built:
                 self._build_for(shapes)
-            elif self.weights and is_shape(shapes) and is_shape(self._build_input_shape or ()):
+            elif self.weights and self._weights_fix_last_axis and is_shape(shapes) \
+                    and is_shape(self._build_input_shape or ()):
                 built, given = self._build_input_shape[-1:], shapes[-1:]  # weights fix the feature axis
                 if built and given and None not in (built[0], given[0]) and built != given:
                     raise ValueError(f"the layer was built for inputs of shape {self._build_input_shape}, whose "
