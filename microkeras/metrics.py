@@ -200,7 +200,34 @@ class Metric:
         raise NotImplementedError(f"{type(self).__name__} must implement result().")
 
     def reset_state(self):
-        raise NotImplementedError(f"{type(self).__name__} must implement reset_state().")
+        """Put every variable made by :meth:`add_variable` back to its initial value (a subclass
+        that keeps its state otherwise overrides this)."""
+        made = self.__dict__.get("_made_variables")
+        if not made:
+            raise NotImplementedError(f"{type(self).__name__} must implement reset_state().")
+        for variable, initial in made:
+            variable.assign(initial)
+
+    def add_variable(self, shape, initializer, dtype=None, aggregation="sum", name=None):
+        """A state variable, as in Keras 3: ``update_state`` assigns it, ``result`` reads it.
+
+        ``aggregation`` is accepted for Keras compatibility (there is one
+        replica).  The default :meth:`reset_state` restores the initial value.
+        """
+        from microkeras.variables import Variable  # the variables module imports metrics' neighbours
+
+        variable = Variable(initializer, shape=shape, dtype=dtype or self.dtype, trainable=False, name=name)
+        self.__dict__.setdefault("_made_variables", []).append((variable, variable.numpy().copy()))
+        return variable
+
+    def add_weight(self, shape=(), initializer=None, dtype=None, name=None):
+        """Keras 3's other spelling of :meth:`add_variable` (zeros by default)."""
+        return self.add_variable(shape, initializer or "zeros", dtype, name=name)
+
+    @property
+    def variables(self):
+        """The variables made by :meth:`add_variable`."""
+        return [variable for variable, _ in self.__dict__.get("_made_variables", [])]
 
     def reset_states(self):
         """Keras 2 spelling of :meth:`reset_state`."""

@@ -531,3 +531,36 @@ def test_serialize_round_trips_every_metric():
     wrapper = metrics.MeanMetricWrapper(metrics.mean_absolute_error, name="l1")
     clone = metrics.deserialize(metrics.serialize(wrapper))
     assert clone.name == "l1" and clone([[0.0]], [[3.0]]) == 3.0
+
+
+def test_a_custom_metric_keeps_its_state_in_variables_as_in_keras_3():
+    # keras.io's BinaryTruePositives: state made with add_variable, assigned in update_state,
+    # reset by the default reset_state; History holds floats, not the variable.
+    import microkeras
+    from microkeras.layers import Dense
+
+    class TruePositives(metrics.Metric):
+        def __init__(self, name="true_positives", **kwargs):
+            super().__init__(name=name, **kwargs)
+            self.count = self.add_variable(shape=(), initializer="zeros", name="count")
+
+        def update_state(self, y_true, y_pred, sample_weight=None):
+            hits = numpy.logical_and(numpy.asarray(y_true) > 0.5, numpy.asarray(y_pred) > 0.5)
+            self.count.assign(self.count + hits.sum())
+
+        def result(self):
+            return self.count
+
+    metric = TruePositives()
+    metric.update_state(numpy.array([1, 1, 0, 1]), numpy.array([0.9, 0.2, 0.8, 0.7]))
+    assert float(metric.result()) == 2.0 and metric.variables == [metric.count]
+    metric.reset_state()
+    assert float(metric.result()) == 0.0
+    model = microkeras.Sequential([microkeras.Input((3,)), Dense(1, activation="sigmoid")])
+    model.compile("sgd", "binary_crossentropy", metrics=[TruePositives()])
+    x = numpy.random.default_rng(0).random((16, 3)).astype("float32")
+    y = (x.sum(axis=1) > 1.5).astype("float32")
+    history = model.fit(x, y, epochs=2, batch_size=16, verbose=0)
+    assert all(type(value) is float for value in history.history["true_positives"])
+    prediction = model.predict(x, verbose=0)[:, 0]
+    assert model.evaluate(x, y, verbose=0, return_dict=True)["true_positives"] == float(((y > 0.5) & (prediction > 0.5)).sum())

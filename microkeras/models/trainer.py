@@ -363,8 +363,8 @@ class Trainer:
         """Current values of :attr:`metrics`, sorted by name as Keras 3 reports them."""
         tracked = self.metrics
         if len(tracked) == 1:  # the loss alone: nothing to sort (the usual step of a model without metrics)
-            return {tracked[0].name: tracked[0].result()}
-        return dict(sorted([(m.name, m.result()) for m in tracked]))
+            return {tracked[0].name: _result(tracked[0])}
+        return dict(sorted([(m.name, _result(m)) for m in tracked]))
 
     def train_step(self, data):
         """One optimization step on ``data`` (``(x, y)`` or ``(x, y, sample_weight)``); returns the logs.
@@ -610,6 +610,17 @@ class _OutputMetric(metrics_module.Metric):
 def _as_data(x, y=None, sample_weight=None):
     """A batch as Keras hands it to ``train_step``/``test_step``: ``(x, y)`` or ``(x, y, sample_weight)``."""
     return (x, y) if sample_weight is None else (x, y, sample_weight)
+
+
+def _result(metric):
+    """``metric.result()`` as a plain value: a custom metric may return one of its variables, or an
+    array (logs and History hold floats, as in Keras)."""
+    value = metric.result()
+    if type(value) is float:
+        return value
+    value = getval(value)
+    value = value.numpy() if hasattr(value, "numpy") else value
+    return float(value) if numpy.ndim(value) == 0 else numpy.asarray(value)
 
 
 def _pythonify(logs):
