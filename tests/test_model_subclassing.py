@@ -306,3 +306,35 @@ def test_a_custom_class_named_like_a_stock_layer_does_not_shadow_it_on_loading()
     type("Dense", (Layer,), {"__module__": "lab_c"})
     loaded = microkeras.models.model_from_json(Sequential([Input((2,)), Dense(3)]).to_json())
     assert type(loaded.layers[0]) is Dense
+
+
+def test_a_model_subclass_built_from_a_graph_keeps_its_train_step():
+    # keras.io's "customizing what happens in fit": CustomModel(inputs, outputs) with its own train_step
+    # is a functional model whose class is still CustomModel (Keras 3 puts Functional in its bases).
+    import microkeras
+
+    calls = []
+
+    class CustomModel(Model):
+        def train_step(self, data):
+            calls.append(len(data[0]))
+            return super().train_step(data)
+
+    class Named(Model):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            self.note = "kept"
+
+    inputs = Input((4,))
+    outputs = microkeras.layers.Dense(1)(inputs)
+    model = CustomModel(inputs, outputs)
+    assert isinstance(model, CustomModel) and type(model).__name__ == "CustomModel"
+    assert model.inputs == [inputs] and len(model.layers) == 2
+    model.compile("sgd", "mse")
+    x = numpy.ones((8, 4), "float32")
+    model.fit(x, numpy.zeros((8, 1), "float32"), batch_size=4, epochs=1, verbose=0)
+    assert calls == [4, 4]
+    named = Named(inputs=inputs, outputs=outputs, name="named")
+    assert (named.name, named.note) == ("named", "kept")
+    numpy.testing.assert_allclose(named.predict(x, verbose=0), model.predict(x, verbose=0))
+    assert type(CustomModel(inputs, outputs)) is type(model)  # one functional variant per class

@@ -39,10 +39,14 @@ class Model(Trainer, Layer):
     _masks_reach_sublayers = True
 
     def __new__(cls, *args, **kwargs):
-        if cls is Model and (args or "inputs" in kwargs or "outputs" in kwargs):
+        if (args or "inputs" in kwargs or "outputs" in kwargs) and (cls is Model or _functional_arguments(args, kwargs)):
             from microkeras.models.functional import Functional  # Model(inputs, outputs): the functional API
 
-            return Functional.__new__(Functional, *args, **kwargs)
+            if cls is Model:
+                return Functional.__new__(Functional, *args, **kwargs)
+            if not issubclass(cls, Functional):  # CustomModel(inputs, outputs), keras.io's customizing-fit pattern
+                variant = _functional_variant(cls, Functional)
+                return variant.__new__(variant, *args, **kwargs)
         return super().__new__(cls, *args, **kwargs)
 
     def __init__(self, *, name=None, trainable=True, dtype=None, **kwargs):
@@ -149,3 +153,24 @@ class Model(Trainer, Layer):
     def summary(self, line_length=None, positions=None, print_fn=None):
         """Print Keras 3's summary table: layer, output shape, parameter count, totals."""
         print_summary(self, line_length=line_length, positions=positions, print_fn=print_fn)
+
+
+def _functional_arguments(args, kwargs):
+    """Whether a constructor call gives a graph: ``(inputs, outputs)`` of symbolic tensors."""
+    from microkeras.layers.keras_tensor import flatten, is_symbolic
+
+    given = list(args[:2]) + [kwargs[key] for key in ("inputs", "outputs") if key in kwargs]
+    return len(given) == 2 and all(leaves and all(map(is_symbolic, leaves)) for leaves in map(flatten, given))
+
+
+def _functional_variant(cls, functional):
+    """``cls`` on top of the functional model, for a subclass of ``Model`` constructed from a graph
+    (Keras 3 puts ``Functional`` into such a class's bases): its own methods (a custom
+    ``train_step``) first, then ``Functional``'s; made once per class."""
+    variant = cls.__dict__.get("_functional_variant")
+    if variant is None:
+        variant = type(cls.__name__, (cls, functional), {"__module__": cls.__module__,
+                                                         "__qualname__": cls.__qualname__,
+                                                         "__doc__": cls.__doc__})
+        cls._functional_variant = variant
+    return variant
