@@ -7,7 +7,7 @@ import numpy
 import pytest
 
 import microkeras
-from microkeras import GradientTape, Input, Layer, Model, Sequential, callbacks, metrics, models
+from microkeras import GradientTape, Input, Layer, Model, Sequential, callbacks, metrics, models, optimizers
 from microkeras.layers import Dense
 from tests.test_training import blobs
 
@@ -338,3 +338,25 @@ def test_a_model_subclass_built_from_a_graph_keeps_its_train_step():
     assert (named.name, named.note) == ("named", "kept")
     numpy.testing.assert_allclose(named.predict(x, verbose=0), model.predict(x, verbose=0))
     assert type(CustomModel(inputs, outputs)) is type(model)  # one functional variant per class
+
+
+def test_compile_without_a_loss_trains_on_the_layers_losses_and_needs_no_targets():
+    # Keras 3's endpoint-layer pattern: compile() gets no loss, a layer add_loss()es it, fit gets no y.
+    # With no loss anywhere, fit refuses before any weight changes.
+    class SquaredOutput(Layer):
+        def call(self, inputs):
+            self.add_loss(np.mean(inputs ** 2))
+            return inputs
+
+    model = Sequential([Input((3,)), Dense(2), SquaredOutput()])
+    model.compile(optimizers.SGD(0.1))
+    x = numpy.random.default_rng(0).normal(size=(16, 3)).astype("float32")
+    history = model.fit(x, epochs=3, batch_size=16, verbose=0)
+    assert history.history["loss"][2] < history.history["loss"][0]
+    plain = Sequential([Input((3,)), Dense(2)])
+    plain.compile("sgd")
+    before = [w.copy() for w in plain.get_weights()]
+    with pytest.raises(ValueError, match="No loss to compute"):
+        plain.fit(x, numpy.zeros((16, 2), "float32"), verbose=0)
+    for old, new in zip(before, plain.get_weights()):
+        numpy.testing.assert_array_equal(old, new)

@@ -312,15 +312,21 @@ def checked_arrays(model, x, y, sample_weight, prefix=""):
         raise ValueError(f"Model {model.name!r} returns several outputs from call() (shapes {output_shape}); "
                          "fit and evaluate train several outputs of a functional model, Model(inputs, outputs). "
                          "For a subclassed model, override train_step and test_step.")
-    y = data_adapter.check_array(data_adapter.single(y, model.output_names, prefix + "y"), prefix + "y")
+    # No targets at all: the loss comes from the layers (add_loss), as with Keras's endpoint layers.
+    without_targets = y is None and model._compiled_loss is None and not (
+        any(model._metric_specs) or any(model._weighted_specs))
+    if not without_targets:
+        y = data_adapter.check_array(data_adapter.single(y, model.output_names, prefix + "y"), prefix + "y")
     sample_weight = data_adapter.check_array(sample_weight, prefix + "sample_weight", allow_none=True)
     data_adapter.check_lengths(**{prefix + "x": x, prefix + "y": y, prefix + "sample_weight": sample_weight})
     if len(x) == 0:
         raise ValueError(f"`{prefix}x` is empty: there is nothing to train or evaluate on.")
-    y = check_targets(y, output_shape, model._compiled_loss, prefix + "y")
     data_adapter.check_finite(x, prefix + "x")
-    data_adapter.check_finite(y, prefix + "y")
     check_input_values(model, [x], prefix + "x")
+    if without_targets:
+        return x, None, sample_weight
+    y = check_targets(y, output_shape, model._compiled_loss, prefix + "y")
+    data_adapter.check_finite(y, prefix + "y")
     model._build_metrics([y.shape], [output_shape])
     return x, y, sample_weight
 
@@ -331,9 +337,10 @@ def _checked_structures(model, x, y, sample_weight, prefix):
     keys, shapes, losses_ = output_keys(model), output_shapes(model), model._compiled_losses
     needed = [i for i, loss in enumerate(losses_)
               if loss is not None or model._metric_specs[i] or model._weighted_specs[i]]
-    if y is None:
+    if y is None and needed:
         raise ValueError(f"`{prefix}y` is required; received None.")
-    targets = _per_key(y, keys, prefix + "y", "output", needed)
+    # No targets at all: the loss comes from the layers (add_loss), as with Keras's endpoint layers.
+    targets = [None] * len(keys) if y is None else _per_key(y, keys, prefix + "y", "output", needed)
     targets = [None if value is None else data_adapter.check_array(value, _entry(prefix + "y", key, len(keys)))
                for key, value in zip(keys, targets)]
     weights = _sample_weight_entries(sample_weight, keys, prefix + "sample_weight")

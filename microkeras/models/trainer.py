@@ -255,7 +255,7 @@ class Trainer:
         (``out_a_mae``), and the metrics are listed by name, the order in
         which Keras 3's ``evaluate`` returns them.
         """
-        if len(y_shapes) == 1:  # checked for every batch of a generator and every train_on_batch
+        if len(y_shapes) == 1 and y_shapes[0] is not None:  # checked for every batch of a generator
             key = (len(y_shapes[0]), y_shapes[0][-1:], y_pred_shapes[0][-1:])
         else:
             key = tuple(None if y is None else (len(y), y[-1:], p[-1:]) for y, p in zip(y_shapes, y_pred_shapes))
@@ -582,8 +582,8 @@ class Trainer:
     def _check_compiled(self, method):
         if not self.compiled:
             raise RuntimeError(f"You must call compile() before {method}().")
-        if not any(self._compiled_losses) and method != "predict":
-            raise ValueError(f"No loss to compute in {method}(): pass `loss` to compile().")
+        # Without a compiled loss, the step's compute_loss sums the layers' add_loss() terms (or a
+        # subclass's own compute_loss); with neither, it refuses before any weight changes.
 
 
 class _OutputMetric(metrics_module.Metric):
