@@ -1,4 +1,4 @@
-"""The "endpoint layer" pattern: a layer takes the targets as an input and add_loss()es the loss; compile() has no loss."""
+"""The endpoint-layer pattern: a layer takes the targets as an input and add_loss()es the loss; compile() gets none."""
 
 import numpy as np
 
