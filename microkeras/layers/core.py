@@ -216,7 +216,7 @@ class Masking(Layer):
         masking.set_keras_mask(outputs, kept)
         return outputs
 
-    def compute_mask(self, inputs, previous_mask):
+    def compute_mask(self, inputs, mask=None):
         return self._kept(inputs)
 
     def compute_output_shape(self, input_shape):
