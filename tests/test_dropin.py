@@ -28,8 +28,6 @@ MISSING = {
     "functional_ops_on_symbolic_tensors.py": "KerasTensor has no operators (x + y, x * 0.5), keras.ops refuse "
                                              "KerasTensors, and a layer whose call requires a second tensor "
                                              "argument cannot be called on KerasTensors (layer(x, gate))",
-    "sequential_transfer_learning.py": "Sequential([model_with_an_input, Dense(1)]) is not built from its first "
-                                       "layer's input (output_shape: AttributeError: not built yet)",
 }
 
 

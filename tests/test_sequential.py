@@ -168,3 +168,19 @@ def test_summary_wraps_long_names_and_keeps_the_table_rectangular():
     # Keras 3.15.1 breaks at spaces and cuts a word longer than its column with an ellipsis.
     assert table[3:5] == ["│ a_layer_name_longer_than_its_c… │ (None, 2)              │             8 │",
                           "│ (Dense)                         │                        │               │"]
+
+
+def test_a_sequential_whose_first_layer_is_a_model_with_an_input_is_built_from_it():
+    # Keras 3's transfer-learning recipe: Sequential([base_model, Dense(1)]) is built at once from
+    # the base model's input (Sequential._maybe_rebuild), so output_shape and summary work.
+    from microkeras import Input, Model
+    from microkeras.layers import Dense
+
+    base = Sequential([Input((12,)), Dense(8, activation="relu")], name="base")
+    model = Sequential([base, Dense(1)])
+    assert model.built and tuple(model.output_shape) == (None, 1)
+    inputs = Input((5,))
+    functional_base = Model(inputs, Dense(3)(inputs))
+    stacked = Sequential([functional_base, Dense(2)])
+    assert tuple(stacked.output_shape) == (None, 2)
+    assert stacked.predict(numpy.ones((4, 5), "float32"), verbose=0).shape == (4, 2)

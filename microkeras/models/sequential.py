@@ -76,6 +76,14 @@ class Sequential(Model):
     def _input_batch_shape(self):
         if self._layers and isinstance(self._layers[0], InputLayer):
             return self._layers[0].shape
+        if self._build_input_shape is None and self._layers:
+            from microkeras.models.functional import Functional  # imported here: it imports this module's base
+
+            first = self._layers[0]  # a model with a known input first: built from it, as in Keras 3
+            if isinstance(first, Sequential):
+                return first._input_batch_shape()
+            if isinstance(first, Functional) and len(first.inputs) == 1:
+                return first.inputs[0].shape
         return self._build_input_shape
 
     # ------------------------------------------------------------ build/call
