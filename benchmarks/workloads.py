@@ -238,19 +238,24 @@ def w4_memory(quick, with_peers, sizes_mb=None):
             "unit": "MB", "target": 100, "rows": rows}
 
 
+def epochs_against_floor(model, net, x, y, batch_size, reps, warm_up, others):
+    """Rows of ``reps`` shuffled epochs of ``model.fit`` and of the floor ``net``, alternately, after
+    one warm-up epoch of each on the first ``warm_up`` samples; ``others`` are more candidates (peers)."""
+    rng = numpy.random.default_rng(0)
+    mk_epoch(model, x[:warm_up], y[:warm_up], batch_size)
+    hand_epoch(net, x[:warm_up], y[:warm_up], batch_size, rng)
+    candidates = {BASELINE: lambda: hand_epoch(net, x, y, batch_size, rng),
+                  MICROKERAS: lambda: mk_epoch(model, x, y, batch_size), **others}
+    return summarize(alternate(candidates, reps), BASELINE)
+
+
 def w5_cnn_epoch(quick, with_peers):
     """W5: one training epoch of a small CNN on MNIST-shaped 28x28x1 images, batch 128."""
     n, reps = (4_096, 3) if quick else (60_000, 3)
     x, y = mnist_images(n)
     set_random_seed(0)
-    model, net, rng = cnn(), HandwrittenCNN(), numpy.random.default_rng(0)
-    mk_epoch(model, x[:512], y[:512], 128)  # warm-up
-    hand_epoch(net, x[:512], y[:512], 128, rng)
-    candidates = {BASELINE: lambda: hand_epoch(net, x, y, 128, rng),
-                  MICROKERAS: lambda: mk_epoch(model, x, y, 128)}
-    if with_peers:
-        candidates.update(peers.w5_candidates(x, y, 128))
-    rows = summarize(alternate(candidates, reps), BASELINE)
+    peer_candidates = peers.w5_candidates(x, y, 128) if with_peers else {}
+    rows = epochs_against_floor(cnn(), HandwrittenCNN(), x, y, 128, reps, warm_up=512, others=peer_candidates)
     return {"id": "W5", "title": f"fit, one epoch, CNN conv32-pool-conv64-pool-dense10 on 28x28x1, {n} samples, "
                                  "batch 128", "unit": "s/epoch", "target": 1.3, "rows": rows}
 
@@ -287,14 +292,9 @@ def w6_lstm_epoch(quick, with_peers):
     n, reps = (1_280, 3) if quick else (12_800, 5)
     x, y = sequences(n)
     set_random_seed(0)
-    model, net, rng = lstm_classifier(), HandwrittenLSTM(), numpy.random.default_rng(0)
-    mk_epoch(model, x[:640], y[:640], 64)  # warm-up
-    hand_epoch(net, x[:640], y[:640], 64, rng)
-    candidates = {BASELINE: lambda: hand_epoch(net, x, y, 64, rng),
-                  MICROKERAS: lambda: mk_epoch(model, x, y, 64)}
-    if with_peers:
-        candidates.update(peers.w6_candidates(x, y, 64))
-    rows = summarize(alternate(candidates, reps), BASELINE)
+    peer_candidates = peers.w6_candidates(x, y, 64) if with_peers else {}
+    rows = epochs_against_floor(lstm_classifier(), HandwrittenLSTM(), x, y, 64, reps, warm_up=640,
+                                others=peer_candidates)
     return {"id": "W6", "title": f"fit, one epoch, LSTM(64) over 32 steps of 16 features then Dense(10), {n} "
                                  "sequences, batch 64", "unit": "s/epoch", "target": 2.0, "rows": rows}
 

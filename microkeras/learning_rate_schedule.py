@@ -72,10 +72,11 @@ class LearningRateSchedule:
         return f"{type(self).__name__}({settings})"
 
 
-class ExponentialDecay(LearningRateSchedule):
-    """``initial_learning_rate * decay_rate ** (step / decay_steps)``; with ``staircase``, the exponent is floored."""
+class _StepDecay(LearningRateSchedule):
+    """What ExponentialDecay and InverseTimeDecay share: their arguments, their config, and the
+    progress ``step / decay_steps`` (floored with ``staircase``); a subclass writes ``_decayed(p)``."""
 
-    def __init__(self, initial_learning_rate, decay_steps, decay_rate, staircase=False, name="ExponentialDecay"):
+    def __init__(self, initial_learning_rate, decay_steps, decay_rate, staircase, name):
         where = type(self).__name__
         self.initial_learning_rate = _number(initial_learning_rate, "initial_learning_rate", where)
         self.decay_steps = _number(decay_steps, "decay_steps", where, positive=True)
@@ -87,11 +88,21 @@ class ExponentialDecay(LearningRateSchedule):
         p = _steps(step) / self.decay_steps
         if self.staircase:
             p = numpy.floor(p)
-        return _float32(self.initial_learning_rate * numpy.power(float(self.decay_rate), p))
+        return _float32(self._decayed(p))
 
     def get_config(self):
         return {"initial_learning_rate": self.initial_learning_rate, "decay_steps": self.decay_steps,
                 "decay_rate": self.decay_rate, "staircase": self.staircase, "name": self.name}
+
+
+class ExponentialDecay(_StepDecay):
+    """``initial_learning_rate * decay_rate ** (step / decay_steps)``; with ``staircase``, the exponent is floored."""
+
+    def __init__(self, initial_learning_rate, decay_steps, decay_rate, staircase=False, name="ExponentialDecay"):
+        super().__init__(initial_learning_rate, decay_steps, decay_rate, staircase, name)
+
+    def _decayed(self, p):
+        return self.initial_learning_rate * numpy.power(float(self.decay_rate), p)
 
 
 class PiecewiseConstantDecay(LearningRateSchedule):
@@ -157,26 +168,14 @@ class PolynomialDecay(LearningRateSchedule):
                 "name": self.name}
 
 
-class InverseTimeDecay(LearningRateSchedule):
+class InverseTimeDecay(_StepDecay):
     """``initial_learning_rate / (1 + decay_rate * step / decay_steps)``; with ``staircase``, the ratio is floored."""
 
     def __init__(self, initial_learning_rate, decay_steps, decay_rate, staircase=False, name="InverseTimeDecay"):
-        where = type(self).__name__
-        self.initial_learning_rate = _number(initial_learning_rate, "initial_learning_rate", where)
-        self.decay_steps = _number(decay_steps, "decay_steps", where, positive=True)
-        self.decay_rate = _number(decay_rate, "decay_rate", where)
-        self.staircase = staircase
-        self.name = name
+        super().__init__(initial_learning_rate, decay_steps, decay_rate, staircase, name)
 
-    def __call__(self, step):
-        p = _steps(step) / self.decay_steps
-        if self.staircase:
-            p = numpy.floor(p)
-        return _float32(self.initial_learning_rate / (1.0 + self.decay_rate * p))
-
-    def get_config(self):
-        return {"initial_learning_rate": self.initial_learning_rate, "decay_steps": self.decay_steps,
-                "decay_rate": self.decay_rate, "staircase": self.staircase, "name": self.name}
+    def _decayed(self, p):
+        return self.initial_learning_rate / (1.0 + self.decay_rate * p)
 
 
 def _cosine(fraction, alpha):

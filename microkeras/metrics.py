@@ -26,6 +26,7 @@ from autograd.tracer import getval, isbox
 from microkeras.config import epsilon, floatx
 from microkeras.masking import get_keras_mask
 from microkeras.utils.naming import to_snake_case
+from microkeras.variables import Variable
 
 # Keras's stand-in for "minus infinity" when top_k hides a prediction.
 _NEG_INF = -1e10
@@ -214,8 +215,6 @@ class Metric:
         ``aggregation`` is accepted for Keras compatibility (there is one
         replica).  The default :meth:`reset_state` restores the initial value.
         """
-        from microkeras.variables import Variable  # the variables module imports metrics' neighbours
-
         variable = Variable(initializer, shape=shape, dtype=dtype or self.dtype, trainable=False, name=name)
         self.__dict__.setdefault("_made_variables", []).append((variable, variable.numpy().copy()))
         return variable

@@ -147,6 +147,7 @@ def test_matches_microkeras_forward_and_three_steps():
     # and three Adam steps on the same batches give the same losses and weights as train_on_batch.
     from benchmarks.workloads import lstm_classifier, sequences
     from microkeras.utils import set_random_seed
+    from tests.test_benchmark_floors import THREE_BATCHES_OF_16, assert_floor_trains_like
 
     x, y = sequences(48, steps=6, features=5, classes=4)
     set_random_seed(0)
@@ -154,9 +155,4 @@ def test_matches_microkeras_forward_and_three_steps():
     assert [w.shape for w in model.get_weights()] == [p.shape for p in net.params]
     net.params = [w.copy() for w in model.get_weights()]
     numpy.testing.assert_allclose(net.forward(x[:16]), model.predict(x[:16], verbose=0), rtol=1e-5, atol=1e-6)
-    for start in range(0, 48, 16):
-        xb, yb = x[start:start + 16], y[start:start + 16]
-        hand_loss = net.train_step(xb, yb)
-        assert model.train_on_batch(xb, yb) == pytest.approx(hand_loss, rel=1e-5)
-    for mine, theirs in zip(model.get_weights(), net.params):
-        numpy.testing.assert_allclose(mine, theirs, rtol=1e-5, atol=1e-6)
+    assert_floor_trains_like(model, net, x, y, THREE_BATCHES_OF_16, weight_atol=1e-6)

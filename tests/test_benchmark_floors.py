@@ -8,6 +8,19 @@ from benchmarks.workloads import cnn, mnist_images
 from microkeras.utils import set_random_seed
 
 
+def assert_floor_trains_like(model, net, x, y, batches, weight_atol):
+    """From the same weights, each batch's step of the floor ``net`` must give the loss of
+    ``train_on_batch``, and then the same weights (the floor does microkeras's work)."""
+    for batch in batches:
+        hand_loss = net.train_step(x[batch], y[batch])
+        assert model.train_on_batch(x[batch], y[batch]) == pytest.approx(hand_loss, rel=1e-5)
+    for mine, theirs in zip(model.get_weights(), net.params):
+        numpy.testing.assert_allclose(mine, theirs, rtol=1e-5, atol=weight_atol)
+
+
+THREE_BATCHES_OF_16 = [slice(0, 16), slice(16, 32), slice(32, 48)]
+
+
 def test_handwritten_cnn_initializes_like_keras():
     set_random_seed(0)
     model, net = cnn(), HandwrittenCNN()
@@ -30,12 +43,7 @@ def test_handwritten_cnn_matches_microkeras_forward_and_three_steps():
     model, net = cnn(), HandwrittenCNN()
     net.params = [w.copy() for w in model.get_weights()]
     numpy.testing.assert_allclose(net.forward(x[:16]), model.predict(x[:16], verbose=0), rtol=1e-5, atol=1e-6)
-    for start in range(0, 48, 16):
-        xb, yb = x[start:start + 16], y[start:start + 16]
-        hand_loss = net.train_step(xb, yb)
-        assert model.train_on_batch(xb, yb) == pytest.approx(hand_loss, rel=1e-5)
-    for mine, theirs in zip(model.get_weights(), net.params):
-        numpy.testing.assert_allclose(mine, theirs, rtol=1e-5, atol=1e-5)
+    assert_floor_trains_like(model, net, x, y, THREE_BATCHES_OF_16, weight_atol=1e-5)
     numpy.testing.assert_allclose(net.forward(x), model.predict(x, verbose=0), rtol=1e-5, atol=1e-6)
 
 
@@ -96,11 +104,7 @@ def test_handwritten_mlp_reuses_its_buffers_and_matches_microkeras_over_steps_of
     y = numpy.eye(3, dtype=numpy.float32)[rng.integers(0, 3, 39)]
     model, net = mlp([8, 6, 5, 3]), HandwrittenMLP([8, 6, 5, 3])
     net.params = [w.copy() for w in model.get_weights()]
-    for batch in (slice(0, 16), slice(16, 23), slice(23, 39)):
-        assert net.train_step(x[batch], y[batch]) == pytest.approx(model.train_on_batch(x[batch], y[batch]),
-                                                                   rel=1e-5)
-    for mine, theirs in zip(model.get_weights(), net.params):
-        numpy.testing.assert_allclose(mine, theirs, rtol=1e-5, atol=1e-6)
+    assert_floor_trains_like(model, net, x, y, [slice(0, 16), slice(16, 23), slice(23, 39)], weight_atol=1e-6)
     numpy.testing.assert_allclose(net.forward(x[:16]), model.predict(x[:16], verbose=0), rtol=1e-5, atol=1e-6)
 
 

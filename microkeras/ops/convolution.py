@@ -144,6 +144,12 @@ def col2im(cols, geometry, groups, batch, channels):
     return padded[_interior(geometry)]
 
 
+def _columns(x, geometry):
+    """The windows of a one-group convolution's input as rows: ``x`` itself for a 1x1 kernel, else
+    :func:`im2col`."""
+    return np.reshape(x, (-1, x.shape[-1])) if geometry.is_pointwise else im2col(x, geometry)
+
+
 def _interior(geometry):
     """The index of the unpadded input inside the padded one."""
     return (slice(None),) + tuple(slice(before, before + n) for n, (before, _) in zip(geometry.size, geometry.pads))
@@ -191,10 +197,8 @@ def conv(inputs, kernel, strides=1, padding="valid", data_format=None, dilation_
         raise ValueError(f"conv: the kernel's {filters} filters must be a multiple of the {groups} groups "
                          f"(input channels {channels} // kernel input channels {in_per_group}).")
     geometry = conv_geometry(x.shape[1:-1], kernel.shape[:rank], strides, padding, dilation_rate, "conv")
-    if groups == 1 and geometry.is_pointwise:
-        outputs = np.matmul(np.reshape(x, (-1, channels)), np.reshape(kernel, (-1, filters)))
-    elif groups == 1:
-        outputs = np.matmul(im2col(x, geometry), np.reshape(kernel, (-1, filters)))
+    if groups == 1:
+        outputs = np.matmul(_columns(x, geometry), np.reshape(kernel, (-1, filters)))
     else:
         kernel = np.transpose(np.reshape(kernel, (-1, groups, filters // groups)), (1, 0, 2))
         outputs = np.transpose(np.matmul(im2col(x, geometry, groups), kernel), (1, 0, 2))
@@ -217,14 +221,12 @@ def conv_bias(inputs, kernel, bias, strides=1, padding="valid", data_format=None
             bias = np.reshape(bias, (-1,) + (1,) * (np.ndim(outputs) - 2))
         outputs = outputs + bias
         return nn.relu(outputs) if relu else outputs
-    x = inputs
-    rank = _check_ranks(x, kernel, "conv")
-    channels, filters = x.shape[-1], kernel.shape[-1]
-    geometry = conv_geometry(x.shape[1:-1], kernel.shape[:rank], strides, padding, dilation_rate, "conv")
-    columns = np.reshape(x, (-1, channels)) if geometry.is_pointwise else im2col(x, geometry)
+    rank = _check_ranks(inputs, kernel, "conv")
+    filters = kernel.shape[-1]
+    geometry = conv_geometry(inputs.shape[1:-1], kernel.shape[:rank], strides, padding, dilation_rate, "conv")
     product = nn.affine_relu if relu else nn.affine
-    outputs = product(columns, np.reshape(kernel, (-1, filters)), bias)
-    return np.reshape(outputs, (x.shape[0],) + geometry.out + (filters,))
+    outputs = product(_columns(inputs, geometry), np.reshape(kernel, (-1, filters)), bias)
+    return np.reshape(outputs, (inputs.shape[0],) + geometry.out + (filters,))
 
 
 def depthwise_conv(inputs, kernel, strides=1, padding="valid", data_format=None, dilation_rate=1):

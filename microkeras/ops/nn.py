@@ -76,13 +76,15 @@ def affine_relu(x, kernel, bias):
     return numpy.maximum(out, 0, out=out)
 
 
+_AFFINE_VJPS = _affine_vjps()  # made once: affine_relu's backward pass reuses affine's three gradients
+
+
 def _affine_relu_vjp(argnums, ans, args, kwargs):
     x, kernel, _ = args
-    wrt = dict(zip(range(3), _affine_vjps()))
 
     def vjp(g):
         masked = g * (ans > 0)
-        return tuple(wrt[argnum](None, x, kernel, None)(masked) for argnum in argnums)
+        return tuple(_AFFINE_VJPS[argnum](None, x, kernel, None)(masked) for argnum in argnums)
 
     return vjp
 
