@@ -6,6 +6,10 @@
 
 __version__ = "0.1.0"
 
+import microkeras.allocator  # noqa: E402
+
+microkeras.allocator.retain_freed_memory()  # a step's freed buffers stay for the next step
+
 from microkeras import (activations, backend, callbacks, config, constraints, datasets,  # noqa: E402
                         initializers, layers, losses, metrics, models, ops, optimizers, random, regularizers,
                         saving, utils)
