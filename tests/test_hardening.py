@@ -148,6 +148,21 @@ def test_float64_values_beyond_float32_range_are_refused_naming_the_argument(arg
         model.fit(x, y, sample_weight=sample_weight, verbose=0)
 
 
+@pytest.mark.parametrize("bad", [None, numpy.nan, -numpy.inf])
+def test_float32_values_whose_sum_overflows_are_accepted_and_a_bad_one_among_them_is_named(bad):
+    # A float32 sum of these overflows though every value is finite: the check must not see a bad value.
+    x = numpy.full((4, 16), 3e38, numpy.float32)
+    y = numpy.zeros((4, 1), numpy.float32)
+    model = Sequential([Input((16,)), Dense(1, kernel_initializer="zeros")])
+    model.compile("sgd", "mse")
+    if bad is None:
+        model.train_on_batch(x, y)
+        return
+    x[3, 7] = bad
+    with weights_unchanged(model), pytest.raises(ValueError, match=r"`x` contains NaN or infinite values \(first at sample 3\)"):
+        model.train_on_batch(x, y)
+
+
 def test_validation_data_beyond_float32_range_is_refused_before_training():
     x, y = data()
     x_val = x.copy()

@@ -81,7 +81,7 @@ def check_finite(array, argument):
     """
     if array.dtype.kind != "f":
         return
-    if type(array) is numpy.ndarray and array.dtype == numpy.float32 and numpy.isfinite(array.sum(dtype=numpy.float64)):
+    if type(array) is numpy.ndarray and array.dtype == numpy.float32 and math.isfinite(array.sum(dtype=numpy.float64)):
         return  # one pass, no copy: a float64 sum of float32 values is finite exactly when every value is
     step = max(1, (1 << 20) // max(1, array[0].size))
     trained_dtype = cast_dtype(array.dtype)

@@ -19,7 +19,7 @@ import numbers
 
 import numpy
 
-from microkeras import losses
+from microkeras import losses, tracking
 from microkeras.layers.keras_tensor import flatten
 from microkeras.models import data_adapter
 from microkeras.utils.sequence import Sequence
@@ -383,7 +383,15 @@ def check_input_values(model, arrays, argument):
 
 
 def _input_readers(model):
-    """``(input index, layer)`` for the layers that take a model input as it is given."""
+    """``(input index, layer)`` for the layers that take a model input as it is given; cached until
+    some layer's structure changes (``train_on_batch`` asks on every call)."""
+    entry = model._cache.get("input_readers")
+    if entry is None or entry[0] != tracking.generation():
+        entry = model._cache["input_readers"] = (tracking.generation(), _find_input_readers(model))
+    return entry[1]
+
+
+def _find_input_readers(model):
     from microkeras.models.functional import Functional  # imported here: both modules import this one
     from microkeras.models.sequential import Sequential
 
@@ -399,7 +407,7 @@ def _input_readers(model):
     found = []
     for index, layer in readers:
         if isinstance(layer, Sequential) or isinstance(layer, Functional) and len(layer.inputs) == 1:
-            found += [(index, inner) for _, inner in _input_readers(layer)]  # a model hands the input on
+            found += [(index, inner) for _, inner in _find_input_readers(layer)]  # a model hands the input on
         else:
             found.append((index, layer))
     return found

@@ -173,7 +173,8 @@ class Sequential(Model):
 
     @property
     def output_names(self):
-        return [self.layers[-1].name] if self.layers else []
+        last = self._layers[-1] if self._layers else None
+        return [] if last is None or isinstance(last, InputLayer) else [last.name]
 
     # ---------------------------------------------------------- serialization
     def get_config(self):
