@@ -269,8 +269,8 @@ def test_a_recurrent_layer_refuses_2d_inputs_naming_itself_and_the_shape():
 
 def test_a_mask_that_does_not_fit_the_inputs_is_refused_naming_both_shapes():
     layer = LSTM(3, name="reader")
-    with pytest.raises(ValueError, match=r"LSTM 'reader': the mask has shape \(2, 5\), but inputs of shape "
-                                         r"\(2, 4, 3\) need a mask of shape \(2, 4\)"):
+    with pytest.raises(ValueError, match=r"Layer 'reader' \(LSTM\) received a mask of shape \(2, 5\) for "
+                                         r"inputs of shape \(2, 4, 3\); expected a mask of shape \(2, 4\)"):
         layer(data((2, 4, 3)), mask=numpy.ones((2, 5), bool))
 
 

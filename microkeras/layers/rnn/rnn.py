@@ -26,7 +26,7 @@ import numbers
 import numpy
 from autograd.tracer import getval, isbox
 
-from microkeras import config, ops, regularizers
+from microkeras import config, masking, ops, regularizers
 from microkeras.layers.keras_tensor import flatten
 from microkeras.layers.layer import Layer
 from microkeras.layers.rnn.stacked_rnn_cells import StackedRNNCells, cell_call
@@ -157,7 +157,7 @@ class RNN(Layer):
     # ---------------------------------------------------------------- call
     def call(self, sequences, initial_state=None, mask=None, training=False):
         shape = numpy.shape(sequences)
-        mask = self._checked_mask(mask, shape)
+        mask = self._checked_mask(mask, sequences)
         if initial_state is not None:
             states = self._checked_initial_state(initial_state, shape[0])
         elif self.stateful:
@@ -229,15 +229,13 @@ class RNN(Layer):
 
         return step
 
-    def _checked_mask(self, mask, shape):
+    def _checked_mask(self, mask, sequences):
         if isinstance(mask, (list, tuple)):
             mask = mask[0] if mask else None
         if mask is None:
             return None
         mask = numpy.asarray(getval(mask))
-        if mask.shape != tuple(shape[:2]):
-            raise ValueError(f"{type(self).__name__} {self.name!r}: the mask has shape {mask.shape}, but inputs of "
-                             f"shape {tuple(shape)} need a mask of shape {tuple(shape[:2])} (batch, timesteps).")
+        masking.check_mask_shape(self, sequences, mask)
         return mask.astype(bool)
 
     def _checked_initial_state(self, initial_state, batch_size):
