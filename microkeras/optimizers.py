@@ -28,6 +28,7 @@ from microkeras import config as _config
 from microkeras import learning_rate_schedule as schedules
 from microkeras.call_scope import weights_lock
 from microkeras.saving.object_registration import deserialize_function, serialize_function
+from microkeras.utils import naming
 
 # `from microkeras.optimizers.schedules import ExponentialDecay`, as Keras spells it.
 sys.modules[__name__ + ".schedules"] = schedules
@@ -153,7 +154,8 @@ class Optimizer:
     clipnorm, clipvalue, global_clipnorm : float or None
         At most one: clip each gradient's L2 norm, each element, or the joint L2 norm.
     name : str or None
-        Defaults to the lowercased class name (``'adam'``, ``'rmsprop'``).
+        Defaults to Keras 3's: the class name in snake case, made unique (``'adam'``, ``'adam_1'``,
+        ``'rm_sprop'``, ``'adam_w'``).
     **kwargs
         Keras 2's ``lr`` and ``decay`` (``lr_t = lr / (1 + decay * iterations)``), and
         Keras 3's ``use_ema``, ``ema_momentum``, ``ema_overwrite_frequency``,
@@ -190,7 +192,7 @@ class Optimizer:
         self.learning_rate = learning_rate
         if name is not None and not isinstance(name, str):
             raise TypeError(f"`name` must be a string or None; received name={name!r}.")
-        self.name = type(self).__name__.lower() if name is None else name
+        self.name = naming.unique_name(naming.to_snake_case(type(self).__name__)) if name is None else name
         self.iterations = 0
         self.built = False
         self._excluded_variables = []

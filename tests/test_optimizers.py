@@ -8,6 +8,7 @@ import numpy
 import pytest
 
 from microkeras import optimizers
+from microkeras.utils.naming import clear_session
 
 W0 = numpy.array([[1.0, -2.0], [0.5, 3.0]], dtype=numpy.float32)
 # Three fixed gradients.  The +-1e-4 entries make epsilon's placement visible (inside
@@ -339,11 +340,15 @@ def test_apply_rejects_unknown_variables_and_mismatched_shapes():
         optimizer.apply([numpy.ones(1, numpy.float32)], [w])
 
 
-def test_default_names_are_lowercased_class_names():
+def test_default_names_are_keras_3_s_unique_snake_case_class_names():
+    # Keras 3 (keras/src/utils/naming.py auto_name): the class name in snake case, then _1, _2...
+    clear_session()
     names = {cls.__name__: cls().name for cls in optimizers._BY_NAME.values()}
-    assert names == {"SGD": "sgd", "RMSprop": "rmsprop", "Adam": "adam", "AdamW": "adamw",
+    assert names == {"SGD": "sgd", "RMSprop": "rm_sprop", "Adam": "adam", "AdamW": "adam_w",
                      "Adagrad": "adagrad", "Adadelta": "adadelta", "Adamax": "adamax",
                      "Nadam": "nadam"}
+    assert [optimizers.Adam().name, optimizers.get("adam").name] == ["adam_1", "adam_2"]
+    assert optimizers.Adam(name="mine").name == "mine"
 
 
 def test_keras3_defaults():
