@@ -61,8 +61,15 @@ def chain(k):
     return k.Model(x, k.layers.Dense(2, name="d2")(k.layers.Dense(3, name="d1")(x)), name="chain")
 
 
+def dicts_out_of_key_order(k):
+    inputs = {"u": k.Input((2,), name="u"), "t": k.Input((3,), name="t")}
+    merged = k.layers.concatenate([inputs["t"], inputs["u"]], name="cat")
+    return k.Model(inputs, {"z": k.layers.Dense(1, name="out_z")(merged),
+                            "y": k.layers.Dense(4, name="out_y")(inputs["u"])}, name="m6")
+
+
 MODELS = [shared_and_dict_outputs, nested_called_twice, nested_as_output, dict_inputs_and_dot,
-          residual_with_a_call_argument, chain]
+          residual_with_a_call_argument, chain, dicts_out_of_key_order]
 
 
 def layout(config):
@@ -109,9 +116,9 @@ def test_layers_config_summary_and_shapes_match_keras(build, eighty_columns):
     assert [layer.name for layer in ours.layers] == [layer.name for layer in theirs.layers]
     assert ours.output_names == theirs.output_names
     assert ours.input_shape == theirs.input_shape and ours.output_shape == theirs.output_shape
-    # (Keras 3.15.1 flattens a dict of inputs or outputs in key order, microkeras in the dict's order:
-    # the dicts here are written in key order.)
+    # Both flatten a dict of inputs or outputs by sorted key, whatever order it was written in.
     assert [t.shape for t in ours.inputs] == [tuple(t.shape) for t in theirs.inputs]
+    assert [t.shape for t in ours.outputs] == [tuple(t.shape) for t in theirs.outputs]
     their_config, our_config = theirs.get_config(), ours.get_config()
     assert layout(our_config) == layout(their_config)
     # What Keras left out above is all it writes that microkeras does not (and the other way round).
@@ -166,7 +173,7 @@ def assert_same_predictions(mine, reference):
     rng = numpy.random.default_rng(0)
     data = [rng.normal(size=(3,) + tuple(t.shape[1:])).astype("float32") for t in mine.inputs]
     if isinstance(mine.input, dict):
-        data = dict(zip(mine.input, data))
+        data = dict(zip(sorted(mine.input), data))  # mine.inputs: sorted by key
     got, expected = as_list(mine(data)), as_list(reference(data))
     assert len(got) == len(expected)
     for a, b in zip(got, expected):

@@ -74,12 +74,21 @@ class Node:
         return [tensor._keras_history[0]._inbound_nodes[tensor._keras_history[1]] for tensor in self.inputs]
 
 
+def sorted_keys(mapping):
+    """The keys of a dict in the order Keras 3 flattens it: sorted (insertion order if the keys
+    cannot be compared).  ``Model({"b": ..., "a": ...}, ...)`` lists its inputs ``a``, ``b``."""
+    try:
+        return sorted(mapping)
+    except TypeError:
+        return list(mapping)
+
+
 def flatten(structure):
-    """The leaves of nested lists, tuples and dicts (dict values in key order of insertion)."""
+    """The leaves of nested lists, tuples and dicts (dict values in :func:`sorted_keys` order)."""
     if isinstance(structure, (list, tuple)):
         return [leaf for item in structure for leaf in flatten(item)]
     if isinstance(structure, dict):
-        return [leaf for item in structure.values() for leaf in flatten(item)]
+        return [leaf for key in sorted_keys(structure) for leaf in flatten(structure[key])]
     return [structure]
 
 

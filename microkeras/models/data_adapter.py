@@ -18,6 +18,7 @@ import weakref
 import numpy
 
 from microkeras import config
+from microkeras.layers.keras_tensor import sorted_keys
 from microkeras.utils.argument_checks import check_int
 from microkeras.utils.data_utils import unpack_x_y_sample_weight  # noqa: F401  (the trainer's steps use it)
 from microkeras.utils.sequence import Sequence
@@ -168,11 +169,12 @@ def train_validation_split(arrays, validation_split):
 
 # ----------------------------------------------------------------- structures
 def flatten_arrays(structure):
-    """The arrays (and Nones) of nested tuples, lists and dicts, in order (dicts in insertion order)."""
+    """The arrays (and Nones) of nested tuples, lists and dicts, in order (dicts by sorted key, as
+    Keras 3 and :func:`~microkeras.layers.keras_tensor.flatten` order them)."""
     if isinstance(structure, (list, tuple)):
         return [leaf for item in structure for leaf in flatten_arrays(item)]
     if isinstance(structure, dict):
-        return [leaf for item in structure.values() for leaf in flatten_arrays(item)]
+        return [leaf for key in sorted_keys(structure) for leaf in flatten_arrays(structure[key])]
     return [structure]
 
 
@@ -184,7 +186,7 @@ def pack_arrays(structure, leaves):
         if isinstance(part, (list, tuple)):
             return type(part)(pack(item) for item in part)
         if isinstance(part, dict):
-            return {key: pack(item) for key, item in part.items()}
+            return {key: pack(part[key]) for key in sorted_keys(part)}
         return next(leaves)
 
     return pack(structure)

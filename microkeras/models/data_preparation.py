@@ -20,7 +20,7 @@ import numbers
 import numpy
 
 from microkeras import losses, tracking
-from microkeras.layers.keras_tensor import flatten
+from microkeras.layers.keras_tensor import flatten, sorted_keys
 from microkeras.models import data_adapter
 from microkeras.utils.sequence import Sequence
 
@@ -211,7 +211,7 @@ def output_keys(model):
 
 def _keys(structure, names):
     if isinstance(structure, dict) and not any(isinstance(v, (list, tuple, dict)) for v in structure.values()):
-        return list(structure)
+        return sorted_keys(structure)
     return list(names)
 
 

@@ -17,7 +17,7 @@ graph runs no layer on data; a call of the model runs each layer once per node.
 
 from microkeras import masking
 from microkeras.layers.core import InputLayer
-from microkeras.layers.keras_tensor import KerasTensor, flatten, map_structure
+from microkeras.layers.keras_tensor import KerasTensor, flatten, map_structure, sorted_keys
 from microkeras.layers.serialization import deserialize_layer, serialize_layer
 from microkeras.models.model import Model
 from microkeras.saving.object_registration import CustomObjectScope, SafeModeScope
@@ -257,7 +257,7 @@ def _flatten_like(structure, data):
         missing = sorted(set(structure) - set(data))
         if missing:
             raise ValueError(f"The model's inputs need the keys {sorted(structure)}; missing {missing}.")
-        return [leaf for key in structure for leaf in _flatten_like(structure[key], data[key])]
+        return [leaf for key in sorted_keys(structure) for leaf in _flatten_like(structure[key], data[key])]
     if isinstance(structure, (list, tuple)):
         if isinstance(data, dict):
             names = [tensor._keras_history[0].name for tensor in flatten(structure)]
