@@ -441,6 +441,67 @@ def test_a_model_with_batch_normalization_trains_and_predicts_like_keras(frozen)
             numpy.testing.assert_array_equal(after, before)
 
 
+@pytest.mark.parametrize("kwargs", [{"momentum": 0.8}, {"axis": 1, "epsilon": 0.01}], ids=["last-axis", "axis-1"])
+def test_batch_normalization_with_a_mask_matches_keras(kwargs):
+    jax = pytest.importorskip("jax")
+    import autograd
+
+    if keras.backend.backend() != "jax":
+        pytest.skip("the gradient comparison uses jax.grad")
+    rng = numpy.random.default_rng(12)
+    x = (rng.normal(size=(4, 5, 3)) * 2 + 0.5).astype("float32")
+    mask = rng.random((4, 5)) > 0.4
+    mask[:, 0], mask[:, 4] = True, False  # step 4 masked everywhere: on axis 1, a channel with nothing kept
+    theirs, ours = keras.layers.BatchNormalization(**kwargs), microkeras.layers.BatchNormalization(**kwargs)
+    theirs(x)
+    ours(x)
+    weights = [rng.uniform(0.5, 2.0, size=w.shape).astype("float32") for w in theirs.weights]
+    theirs.set_weights(weights)
+    ours.set_weights(weights)
+    for training in (True, False):
+        their_out = numpy.asarray(theirs(x, training=training, mask=mask))
+        numpy.testing.assert_allclose(ours(x, training=training, mask=mask), their_out, rtol=1e-5, atol=1e-5)
+    # The training call updated the moving statistics from the masked moments, in both.
+    for mine, keras_weight in zip(ours.get_weights(), theirs.get_weights()):
+        numpy.testing.assert_allclose(mine, keras_weight, rtol=1e-6, atol=1e-7)
+    # Gradients with respect to gamma, beta and the input, through the masked moments.
+    probe = rng.normal(size=x.shape).astype("float32")
+    their_moving = [v.value for v in theirs.non_trainable_variables]
+    our_moving = [w.numpy() for w in ours.non_trainable_weights]
+
+    def their_loss(values):
+        return (theirs.stateless_call(values[:2], their_moving, values[2], training=True, mask=mask)[0] * probe).sum()
+
+    def our_loss(values):
+        return anp.sum(ours.stateless_call(values[:2], our_moving, values[2], training=True, mask=mask)[0] * probe)
+
+    their_grads = jax.grad(their_loss)([v.value for v in theirs.trainable_variables] + [x])
+    our_grads = autograd.grad(our_loss)([w.numpy() for w in ours.trainable_weights] + [x])
+    for mine, keras_grad in zip(our_grads, their_grads):
+        numpy.testing.assert_allclose(mine, numpy.asarray(keras_grad), rtol=1e-4, atol=1e-5)
+
+
+def embedded_batch_normalized(k, np_):
+    return k.Sequential([k.Input((6,), dtype="int32"), k.layers.Embedding(7, 4, mask_zero=True),
+                         k.layers.BatchNormalization(momentum=0.8), k.layers.GlobalAveragePooling1D(),
+                         k.layers.Dense(2)])
+
+
+def test_a_model_with_batch_normalization_after_a_masking_embedding_trains_like_keras():
+    rng = numpy.random.default_rng(13)
+    ids = rng.integers(1, 7, size=(24, 6)).astype("int32")
+    ids[numpy.arange(6)[None, :] >= rng.integers(1, 7, size=(24, 1))] = 0  # lengths 1 to 6, padded with 0
+    y = rng.normal(size=(24, 2)).astype("float32")
+    theirs, ours = build_both(embedded_batch_normalized)
+    weights = [numpy.abs(w) + 0.5 if "moving_variance" in v.path else w
+               for w, v in zip(theirs.get_weights(), theirs.weights)]
+    theirs.set_weights(weights)
+    ours.set_weights(weights)
+    fit_both(theirs, ours, ids, y)
+    assert_same_weights(ours, theirs)
+    numpy.testing.assert_allclose(ours.predict(ids, verbose=0), theirs.predict(ids, verbose=0), rtol=1e-5, atol=2e-5)
+
+
 def normalization_and_activation_stack(k, np_):
     """The stock normalization, activation and preprocessing layers in one model (and noise of stddev 0)."""
     return k.Sequential([

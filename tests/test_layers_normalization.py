@@ -5,13 +5,16 @@ with formulas written here in plain numpy (float64) from Keras 3's documented
 behaviour, not with microkeras's own code.
 """
 
+import re
+
 import numpy
 import pytest
 
 from microkeras import Input, Sequential, ops
 from microkeras.layers import (BatchNormalization, Dense, GroupNormalization, LayerNormalization,
                                UnitNormalization)
-from microkeras.testing import assert_float32_backward, check_gradient, check_layer, random_input
+from microkeras.testing import (assert_float32_backward, call_with_weights, check_gradient, check_layer,
+                                random_input)
 
 
 def standardized(x, axes, epsilon):
@@ -46,6 +49,80 @@ def test_standardize_returns_numpys_mean_and_biased_variance_as_constants():
     numpy.testing.assert_allclose(mean, x.mean(axis=0, keepdims=True), rtol=1e-6)
     numpy.testing.assert_allclose(variance, x.var(axis=0, keepdims=True), rtol=1e-5)
     numpy.testing.assert_allclose(normalized, standardized(x, (0,), 1e-3), rtol=1e-5, atol=1e-6)
+
+
+# ------------------------------------------------------- ops.standardize_masked
+def keras_masked_moments(x, mask, axis, fuzz=1e-7):
+    """Keras 3's masked moments (BatchNormalization._moments), written channel by channel in float64.
+
+    The mask has one entry per position of every axis of ``x`` but the last,
+    and is shared by the last axis.  For each channel along ``axis``, over the
+    entries of that channel the mask keeps: mean = sum(values) / (count + fuzz)
+    and variance = sum((values - mean) ** 2) / (count + fuzz), with Keras's
+    ``epsilon()`` (1e-7) as the fuzz, so a channel with nothing kept gets 0 and 0.
+    """
+    x = numpy.asarray(x, numpy.float64)
+    kept = numpy.broadcast_to(numpy.asarray(mask, bool)[..., None], x.shape)
+    means, variances = [], []
+    for channel in range(x.shape[axis]):
+        values = numpy.take(x, channel, axis)[numpy.take(kept, channel, axis)]
+        mean = values.sum() / (values.size + fuzz)
+        means.append(mean)
+        variances.append(((values - mean) ** 2).sum() / (values.size + fuzz))
+    return numpy.array(means), numpy.array(variances)
+
+
+def padded_batch(shape=(4, 5, 3), seed=0):
+    """``(x, mask)``: float32 data whose masked positions hold 50, far from the rest, so that statistics
+    taking them in would be far off; step 4 is masked in every sample and sample 3 is all masked."""
+    x = data(shape, seed)
+    mask = numpy.random.default_rng(seed + 1).random(shape[:2]) > 0.4
+    mask[:, 0], mask[:, 4], mask[3] = True, False, False
+    x[~mask] = 50.0
+    return x, mask
+
+
+def along(values, axis, ndim):
+    """Per-channel ``values`` shaped to broadcast along ``axis`` of an array of rank ``ndim``."""
+    shape = [1] * ndim
+    shape[axis] = -1
+    return numpy.reshape(values, shape)
+
+
+@pytest.mark.parametrize("axis", [-1, 1])
+def test_standardize_masked_returns_keras_masked_moments_and_normalizes_every_entry(axis):
+    x, mask = padded_batch()
+    axes = tuple(a for a in range(3) if a != axis % 3)
+    weights = mask[..., None].astype(numpy.float32)
+    normalized, mean, variance = ops.standardize_masked(x, weights, axes, 1e-3, 1e-7)
+    assert normalized.dtype == mean.dtype == variance.dtype == numpy.float32
+    expected_mean, expected_variance = keras_masked_moments(x, mask, axis)
+    if axis == 1:  # step 4 keeps nothing: 0 / (0 + 1e-7)
+        assert expected_mean[4] == expected_variance[4] == 0.0
+    numpy.testing.assert_allclose(mean.ravel(), expected_mean, rtol=1e-5, atol=1e-6)
+    numpy.testing.assert_allclose(variance.ravel(), expected_variance, rtol=1e-5, atol=1e-6)
+    # Masked entries are normalized too, by the statistics of the kept ones.
+    expected = (x - along(expected_mean, axis, 3)) / numpy.sqrt(along(expected_variance, axis, 3) + 1e-3)
+    numpy.testing.assert_allclose(normalized, expected, rtol=1e-5, atol=1e-4)
+
+
+@pytest.mark.parametrize("axes", [(0, 1), (0, 2), (1,)])
+@pytest.mark.parametrize("fuzz", [1e-7, 0.5])
+def test_standardize_masked_gradient_matches_finite_differences_in_float64(axes, fuzz):
+    # A large fuzz makes visible the term it adds to the gradient (the kept deviations no longer sum to 0).
+    x, mask = padded_batch()
+    x = data(x.shape).astype(numpy.float64)  # no outsized values: finite differences stay accurate
+    weights = mask[..., None].astype(numpy.float64)
+    check_gradient(lambda v: ops.standardize_masked(v, weights, axes, 1e-3, fuzz)[0], x)
+
+
+def test_standardize_masked_keeps_every_cotangent_float32():
+    x, mask = padded_batch()
+    probe = data(x.shape, seed=1)
+    weights = mask[..., None].astype(numpy.float32)
+    grad = assert_float32_backward(lambda v: (ops.standardize_masked(v, weights, (0, 1), 1e-3, 1e-7)[0]
+                                              * probe).sum(), x)
+    assert grad.dtype == numpy.float32
 
 
 # --------------------------------------------------------- BatchNormalization
@@ -168,6 +245,85 @@ def test_frozen_batch_normalization_runs_in_inference_mode_inside_fit_and_keeps_
     numpy.testing.assert_allclose(layer(x, training=True), normalized, rtol=1e-5, atol=1e-5)
     assert layer.trainable_weights == [] and len(layer.non_trainable_weights) == 4
     assert not numpy.array_equal(dense.kernel.numpy(), numpy.ones((3, 1)))  # the rest of the model trained
+
+
+@pytest.mark.parametrize("axis", [-1, 1])
+def test_batch_normalization_with_a_mask_trains_on_the_statistics_of_the_kept_positions(axis):
+    x, mask = padded_batch()
+    layer = BatchNormalization(axis=axis, momentum=0.8)
+    layer(x)
+    gamma, beta, _, _ = set_bn_weights(layer)
+    layer.set_weights([gamma, beta, numpy.zeros_like(gamma), numpy.ones_like(gamma)])
+    out = layer(x, training=True, mask=mask)
+    mean, variance = keras_masked_moments(x, mask, axis)
+    # Keras: every position normalized by the masked moments, then * gamma + beta.
+    expected = ((x - along(mean, axis, 3)) / numpy.sqrt(along(variance, axis, 3) + 1e-3) * along(gamma, axis, 3)
+                + along(beta, axis, 3))
+    numpy.testing.assert_allclose(out, expected, rtol=1e-5, atol=1e-4)
+    # One training call: moving = moving * momentum + batch * (1 - momentum), from 0 (mean) and 1 (variance).
+    numpy.testing.assert_allclose(layer.moving_mean.numpy(), 0.2 * mean, rtol=1e-5, atol=1e-6)
+    numpy.testing.assert_allclose(layer.moving_variance.numpy(), 0.8 + 0.2 * variance, rtol=1e-5, atol=1e-6)
+
+
+def test_batch_normalization_with_a_mask_gradients_match_finite_differences():
+    x, mask = padded_batch()
+    x = data(x.shape).astype(numpy.float64)
+    layer = BatchNormalization()
+    layer(x.astype(numpy.float32))
+    weights = [w.astype(numpy.float64) for w in set_bn_weights(layer)]
+
+    def output(gamma, beta, inputs):
+        return call_with_weights(layer, [gamma, beta] + weights[2:], inputs, training=True, mask=mask)
+
+    check_gradient(lambda v: output(weights[0], weights[1], v), x)
+    check_gradient(lambda v: output(v, weights[1], x), weights[0])
+    check_gradient(lambda v: output(weights[0], v, x), weights[1])
+    # The mask is what these gradients saw: without it the output differs.
+    assert not numpy.allclose(output(*weights[:2], x), call_with_weights(layer, weights, x, training=True))
+
+
+def test_batch_normalization_with_a_mask_keeps_every_cotangent_float32():
+    x, mask = padded_batch()
+    layer = BatchNormalization()
+    layer(x)
+    gamma, beta, moving_mean, moving_variance = (w.astype(numpy.float32) for w in set_bn_weights(layer))
+    probe = data(x.shape, seed=1)
+
+    def loss(values):
+        out, _ = layer.stateless_call(values[:2], [moving_mean, moving_variance], values[2], training=True,
+                                      mask=mask)
+        return (out * probe).sum()
+
+    grads = assert_float32_backward(loss, [gamma, beta, x])
+    assert [g.shape for g in grads] == [(3,), (3,), x.shape]
+
+
+@pytest.mark.parametrize("trainable, training", [(True, False), (False, True)])
+def test_batch_normalization_in_inference_uses_its_moving_statistics_mask_or_not(trainable, training):
+    x, mask = padded_batch()
+    layer = BatchNormalization(trainable=trainable)
+    layer(x)
+    gamma, beta, moving_mean, moving_variance = set_bn_weights(layer)
+    out = layer(x, training=training, mask=mask)
+    numpy.testing.assert_allclose(out, (x - moving_mean) / numpy.sqrt(moving_variance + 1e-3) * gamma + beta,
+                                  rtol=1e-5, atol=1e-4)
+    numpy.testing.assert_allclose(layer.moving_mean.numpy(), moving_mean, rtol=1e-6)
+    numpy.testing.assert_allclose(layer.moving_variance.numpy(), moving_variance, rtol=1e-6)
+
+
+def re_shape(shape):
+    return re.escape(str(tuple(shape)))
+
+
+@pytest.mark.parametrize("training", [True, False])
+@pytest.mark.parametrize("mask_shape", [(4, 5, 3), (4,), (4, 3)])
+def test_batch_normalization_refuses_a_mask_that_does_not_fit_naming_the_layer_and_both_shapes(training,
+                                                                                                 mask_shape):
+    x, _ = padded_batch()
+    layer = BatchNormalization(name="bn")
+    with pytest.raises(ValueError, match=rf"BatchNormalization 'bn'.*mask of shape {re_shape(mask_shape)}"
+                                         r".*inputs of shape \(4, 5, 3\)"):
+        layer(x, training=training, mask=numpy.ones(mask_shape, bool))
 
 
 @pytest.mark.parametrize("axis, shape, message", [

@@ -1,5 +1,5 @@
 """Masks: made by Embedding(mask_zero=True) and Masking, handed on by the layers that support them,
-used by GlobalAveragePooling1D, Softmax, losses and metrics (Keras 3's rules)."""
+used by GlobalAveragePooling1D, Softmax, BatchNormalization, losses and metrics (Keras 3's rules)."""
 
 import gc
 import warnings
@@ -9,8 +9,8 @@ import numpy
 import pytest
 
 from microkeras import Input, Model, masking
-from microkeras.layers import (Add, Concatenate, Dense, Dropout, Embedding, Flatten, GlobalAveragePooling1D, Lambda,
-                               Layer, LayerNormalization, Masking, Softmax)
+from microkeras.layers import (LSTM, Add, BatchNormalization, Concatenate, Dense, Dropout, Embedding, Flatten,
+                               GlobalAveragePooling1D, Lambda, Layer, LayerNormalization, Masking, Softmax)
 from microkeras.models import Sequential
 from microkeras.testing import check_layer
 
@@ -35,8 +35,10 @@ class MaskRecorder(Layer):
 def test_a_mask_from_embedding_reaches_later_layers_through_those_that_support_masking():
     recorder = MaskRecorder()
     model = Sequential([Input((4,), dtype="int32"), Embedding(6, 3, mask_zero=True), Dense(5), Dropout(0.5),
-                        LayerNormalization(), recorder])
+                        LayerNormalization(), BatchNormalization(), recorder])
     model.predict(IDS, verbose=0)
+    numpy.testing.assert_array_equal(recorder.seen[-1], MASK)
+    model(IDS, training=True)
     numpy.testing.assert_array_equal(recorder.seen[-1], MASK)
 
 
@@ -62,6 +64,49 @@ def test_global_average_pooling_1d_averages_the_steps_that_count():
     table = model.layers[0].embeddings.numpy()
     expected = numpy.stack([table[[1, 2]].mean(0), table[[3, 4, 5]].mean(0), table[[1]].mean(0)])
     numpy.testing.assert_allclose(model.predict(IDS, verbose=0), expected, rtol=1e-6)
+
+
+SEQUENCES = numpy.array([[1, 2, 3], [4, 5, 1], [2, 2, 4], [5, 3, 1], [3, 1, 2], [4, 4, 5]], dtype="int32")
+TARGETS = numpy.array([[0.5], [-1.0], [1.5], [0.0], [-0.5], [1.0]], dtype="float32")
+
+
+def _embedded_batch_normalized(steps, head, mask_zero=True):
+    head = GlobalAveragePooling1D() if head == "pooling" else LSTM(3)
+    model = Sequential([Input((steps,), dtype="int32"), Embedding(6, 4, mask_zero=mask_zero),
+                        BatchNormalization(momentum=0.5), head, Dense(1)])
+    model.compile("sgd", "mse")
+    return model
+
+
+@pytest.mark.parametrize("head", ["pooling", "lstm"])
+def test_batch_normalization_on_padded_sequences_trains_as_on_the_same_sequences_unpadded(head):
+    unpadded = _embedded_batch_normalized(3, head)
+    padded = _embedded_batch_normalized(7, head)
+    padded.set_weights(unpadded.get_weights())
+    start = unpadded.get_weights()
+    # The same sequences, all of length 3, padded with four zeros: the mask leaves the padding out of the
+    # batch's statistics, so both models take the same steps and reach the same moving statistics.
+    padded_ids = numpy.pad(SEQUENCES, ((0, 0), (0, 4)))
+    history = unpadded.fit(SEQUENCES, TARGETS, batch_size=6, epochs=8, shuffle=False, verbose=0).history
+    padded_history = padded.fit(padded_ids, TARGETS, batch_size=6, epochs=8, shuffle=False, verbose=0).history
+    assert history["loss"][-1] < history["loss"][0]
+    numpy.testing.assert_allclose(padded_history["loss"], history["loss"], rtol=1e-5)
+    bn, padded_bn = unpadded.layers[1], padded.layers[1]
+    assert not numpy.allclose(bn.moving_mean.numpy(), start[3])  # the statistics moved
+    numpy.testing.assert_allclose(padded_bn.moving_mean.numpy(), bn.moving_mean.numpy(), rtol=1e-5, atol=1e-6)
+    numpy.testing.assert_allclose(padded_bn.moving_variance.numpy(), bn.moving_variance.numpy(), rtol=1e-5,
+                                  atol=1e-6)
+    for mine, reference in zip(padded.get_weights(), unpadded.get_weights()):
+        numpy.testing.assert_allclose(mine, reference, rtol=1e-5, atol=1e-6)
+    # Without a mask the padding's embedding counts in the statistics, and they differ.
+    unmasked = _embedded_batch_normalized(7, head, mask_zero=False)
+    unmasked.set_weights(start)
+    unmasked.fit(padded_ids, TARGETS, batch_size=6, epochs=1, shuffle=False, verbose=0)
+    once = _embedded_batch_normalized(3, head)
+    once.set_weights(start)
+    once.fit(SEQUENCES, TARGETS, batch_size=6, epochs=1, shuffle=False, verbose=0)
+    assert not numpy.allclose(unmasked.layers[1].moving_mean.numpy(), once.layers[1].moving_mean.numpy(),
+                              rtol=1e-3)
 
 
 def test_masking_zeroes_padded_steps_and_marks_them():

@@ -4,15 +4,19 @@ The first three standardize their input by a mean and a biased variance --
 of the batch for each feature, of each sample, of each group of channels --
 and then scale it by a learned ``gamma`` and shift it by a learned ``beta``
 (Keras 3: ``keras/src/layers/normalization/``).  The statistics and their
-gradient come from one primitive, :func:`microkeras.ops.standardize`, whose
-backward pass stays in float32.  UnitNormalization divides by the L2 norm.
+gradient come from one primitive, :func:`microkeras.ops.standardize` (its
+masked twin :func:`microkeras.ops.standardize_masked` for a BatchNormalization
+given a mask), whose backward pass stays in float32.  UnitNormalization
+divides by the L2 norm.
 """
 
 import numbers
 
 import autograd.numpy as np
+import numpy
+from autograd.tracer import getval
 
-from microkeras import constraints, initializers, ops, regularizers
+from microkeras import config, constraints, initializers, ops, regularizers
 from microkeras.layers.layer import Layer
 from microkeras.utils.argument_checks import check_float
 
@@ -112,6 +116,15 @@ class BatchNormalization(_ScaledNormalization):
     ``trainable`` is False (Keras 3's rule for fine-tuning) -- the moving
     statistics stand in for the batch's and nothing is updated.
 
+    A mask from an earlier layer (``Embedding(mask_zero=True)``,
+    ``Masking``), of one dimension less than the input, leaves the masked
+    positions out of the batch's statistics while training (Keras 3:
+    ``sum(mask * x) / (count + 1e-7)`` for the mean, likewise the
+    variance), so padding moves neither the output of the other positions
+    nor the moving statistics; every position is normalized, and the
+    output keeps the mask.  Inference uses the moving statistics, mask or
+    not.
+
     Weights, in order: ``gamma``, ``beta`` (trainable, of shape
     ``(input_shape[axis],)``; present if ``scale`` / ``center``), then
     ``moving_mean`` and ``moving_variance`` (non-trainable).
@@ -144,12 +157,19 @@ class BatchNormalization(_ScaledNormalization):
         self.moving_variance = self.add_weight(shape=shape, initializer=self.moving_variance_initializer,
                                                trainable=False, name="moving_variance")
 
-    def call(self, inputs, training=None):
+    def call(self, inputs, training=None, mask=None):
         if training and self.trainable:
-            normalized, mean, variance = ops.standardize(inputs, self._reduction_axes, self.epsilon)
+            if mask is None:
+                normalized, mean, variance = ops.standardize(inputs, self._reduction_axes, self.epsilon)
+            else:  # the mask as 0/1 weights in the input's dtype, broadcast over the last axis
+                weights = (self._checked_mask(inputs, mask) != 0)[..., None].astype(getval(inputs).dtype)
+                normalized, mean, variance = ops.standardize_masked(inputs, weights, self._reduction_axes,
+                                                                    self.epsilon, config.epsilon())
             self._update(self.moving_mean, mean)
             self._update(self.moving_variance, variance)
             return self._scale_and_shift(normalized)
+        if mask is not None:  # unused in inference, but checked as in training
+            self._checked_mask(inputs, mask)
         # x * inv + (beta - moving_mean * inv), with inv = gamma / sqrt(moving_variance + epsilon), as Keras computes it.
         inv = 1.0 / np.sqrt(self.moving_variance + self.epsilon)
         if self.scale:
@@ -158,6 +178,21 @@ class BatchNormalization(_ScaledNormalization):
         if self.center:
             shift = shift + self.beta
         return inputs * self._aligned(inv) + self._aligned(shift)
+
+    def _checked_mask(self, inputs, mask):
+        """``mask`` as a concrete array, or a ValueError naming the layer and both shapes unless it has one
+        dimension less than ``inputs`` and broadcasts against them along their last axis."""
+        mask = numpy.asarray(getval(mask))
+        shape = numpy.shape(inputs)
+        try:
+            fits = mask.ndim == len(shape) - 1 and numpy.broadcast_shapes(mask.shape + (1,), shape) == shape
+        except ValueError:
+            fits = False
+        if not fits:
+            raise ValueError(f"BatchNormalization {self.name!r} received a mask of shape {mask.shape} for inputs of "
+                             f"shape {shape}; the mask must have one dimension less than the inputs, one entry per "
+                             "position of all their axes but the last.")
+        return mask
 
     def _update(self, moving, batch):
         """``moving = moving * momentum + batch * (1 - momentum)``, written after the step (not differentiated)."""

@@ -21,7 +21,7 @@ from microkeras.ops.core import stop_gradient, unstack
 from microkeras.ops.math import erf
 from microkeras.ops.nn import (SoftmaxBox, affine, log_softmax_values, relu, sigmoid, softmax,
                                softmax_cross_entropy, softmax_keeping_logits, softmax_values)
-from microkeras.ops.normalization import moments_values, standardize
+from microkeras.ops.normalization import masked_moments_values, moments_values, standardize, standardize_masked
 from microkeras.ops.numpy import max, mean, stack, take_rows, tanh  # noqa: A004 -- keras.ops.max
 from microkeras.ops.pooling import average_pool, max_pool
 
@@ -30,7 +30,7 @@ __all__ = ["SoftmaxBox", "affine", "erf", "log_softmax_values", "mean", "relu", 
 __all__ += ["average_pool", "max", "max_pool", "take_rows"]
 __all__ += ["stack", "unstack"]
 __all__ += ["conv", "conv_transpose", "depthwise_conv", "separable_conv"]
-__all__ += ["moments_values", "standardize"]
+__all__ += ["masked_moments_values", "moments_values", "standardize", "standardize_masked"]
 
 # Keras 3's `keras.ops` surface; docs/ops.md lists the names microkeras does not provide.
 from microkeras.ops.core_api import (cond, custom_gradient, fori_loop, map, scan, switch, unstack,  # noqa: E402, A004
