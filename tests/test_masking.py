@@ -274,3 +274,15 @@ def test_masks_do_not_outlive_their_arrays_or_leak_into_other_calls():
     assert key not in masking._registry or masking._registry[key][0]() is not None
     plain = Sequential([Input((4, 3)), Dense(2)])
     assert masking.get_keras_mask(plain(numpy.ones((3, 4, 3), "float32"))) is None
+
+
+def test_compute_mask_takes_the_mask_by_keras_3_s_keyword():
+    # Keras 3 names the argument `mask` in merge, pooling, Lambda and Embedding layers
+    # (`previous_mask` only in the base Layer), so `layer.compute_mask(x, mask=m)` works for them.
+    x = numpy.ones((2, 3, 4), "float32")
+    first, second = numpy.array([[1, 1, 0], [1, 0, 0]], bool), numpy.array([[1, 0, 0], [1, 1, 1]], bool)
+    numpy.testing.assert_array_equal(Add().compute_mask([x, x], mask=[first, second]), first | second)
+    numpy.testing.assert_array_equal(Concatenate(axis=1).compute_mask([x, x], mask=[first, None]),
+                                     numpy.concatenate([first, numpy.ones((2, 3), bool)], axis=1))
+    assert GlobalAveragePooling1D().compute_mask(x, mask=first) is None
+    numpy.testing.assert_array_equal(Lambda(lambda t: t, mask=lambda t, m: m).compute_mask(x, mask=first), first)

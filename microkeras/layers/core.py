@@ -317,8 +317,8 @@ class Lambda(Layer):
             return self.function(inputs, mask=mask, **self.arguments)
         return self.function(inputs, **self.arguments)
 
-    def compute_mask(self, inputs, previous_mask):
-        return None if self.mask is None else self.mask(inputs, previous_mask)
+    def compute_mask(self, inputs, mask=None):
+        return None if self.mask is None else self.mask(inputs, mask)
 
     def compute_output_shape(self, input_shape):
         if self.output_shape_arg is None:

@@ -39,12 +39,11 @@ class Merge(Layer):
     def call(self, inputs):
         return self._merge(list(inputs))
 
-    def compute_mask(self, inputs, previous_mask):
+    def compute_mask(self, inputs, mask=None):
         """A step counts if it counts in any input (Keras 3); no mask unless every input has one."""
-        masks = previous_mask
-        if masks is None or any(mask is None for mask in masks):
+        if mask is None or any(each is None for each in mask):
             return None
-        return functools.reduce(numpy.logical_or, masks)
+        return functools.reduce(numpy.logical_or, mask)
 
 
 class Add(Merge):
@@ -116,15 +115,15 @@ class Concatenate(Merge):
     def _merge(self, inputs):
         return np.concatenate(inputs, axis=self.axis)
 
-    def compute_mask(self, inputs, previous_mask):
+    def compute_mask(self, inputs, mask=None):
         """Keras 3's rule: each mask widened to its input's shape (all true for an input without one),
         joined along ``axis``, then any over the last axis."""
-        if previous_mask is None:
+        if mask is None:
             return None
-        widened = [numpy.ones(numpy.shape(value), bool) if mask is None
-                   else numpy.broadcast_to(numpy.expand_dims(mask, -1), numpy.shape(value))
-                   if numpy.ndim(mask) < numpy.ndim(value) else mask
-                   for value, mask in zip(inputs, previous_mask)]
+        widened = [numpy.ones(numpy.shape(value), bool) if each is None
+                   else numpy.broadcast_to(numpy.expand_dims(each, -1), numpy.shape(value))
+                   if numpy.ndim(each) < numpy.ndim(value) else each
+                   for value, each in zip(inputs, mask)]
         return numpy.any(numpy.concatenate(widened, axis=self.axis), axis=-1)
 
     def get_config(self):
@@ -140,7 +139,7 @@ class Dot(Merge):
 
     min_inputs = max_inputs = 2
 
-    def compute_mask(self, inputs, previous_mask):
+    def compute_mask(self, inputs, mask=None):
         return None  # a dot product has no steps left to mask (Keras 3)
 
     def __init__(self, axes, normalize=False, **kwargs):

@@ -144,7 +144,7 @@ class GlobalAveragePooling1D(_GlobalAveragePooling):
         return (np.sum(inputs * weights, axis=steps_axis, keepdims=self.keepdims)
                 / numpy.sum(weights, axis=steps_axis, keepdims=self.keepdims))
 
-    def compute_mask(self, inputs, previous_mask):
+    def compute_mask(self, inputs, mask=None):
         return None
 
 
