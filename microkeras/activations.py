@@ -15,6 +15,7 @@ import math
 import autograd.numpy as np
 
 from microkeras import ops
+from microkeras.ops import core as core_ops, math as math_ops, nn as nn_ops, numpy as numpy_ops
 
 _SELU_ALPHA = 1.6732632423543772848170429916717
 _SELU_SCALE = 1.0507009873554804934193349852946
@@ -29,7 +30,7 @@ def _clip(x, low, high):
 
 def _stable_shift(x, axis):
     """The maximum along ``axis`` as a constant, so ``exp(x - shift)`` cannot overflow."""
-    return np.max(ops.stop_gradient(x), axis=axis, keepdims=True)
+    return np.max(core_ops.stop_gradient(x), axis=axis, keepdims=True)
 
 
 def relu(x, negative_slope=0.0, max_value=None, threshold=0.0):
@@ -40,7 +41,7 @@ def relu(x, negative_slope=0.0, max_value=None, threshold=0.0):
     ``threshold`` the gradient is ``negative_slope`` (0 by default), as in TF.
     """
     if negative_slope == 0.0 and max_value is None and threshold == 0.0:
-        return ops.relu(x)  # the common case: one traced operation
+        return nn_ops.relu(x)  # the common case: one traced operation
     # `+ 0.0` turns the -0.0 that negative inputs give into the 0.0 of max(x, 0).
     y = x * (x > threshold) + 0.0
     if max_value is not None:
@@ -62,7 +63,7 @@ def relu6(x):
 
 def sigmoid(x):
     """Logistic sigmoid ``1 / (1 + exp(-x))``, exact and stable for any ``x``."""
-    return ops.sigmoid(x)
+    return nn_ops.sigmoid(x)
 
 
 def hard_sigmoid(x):
@@ -77,7 +78,7 @@ def hard_silu(x):
 
 def tanh(x):
     """Hyperbolic tangent."""
-    return ops.tanh(x)
+    return numpy_ops.tanh(x)
 
 
 def softmax(x, axis=-1):
@@ -88,7 +89,7 @@ def softmax(x, axis=-1):
     """
     if axis == -1:
         return ops.softmax_keeping_logits(x)
-    return ops.softmax(x, axis)
+    return nn_ops.softmax(x, axis)
 
 
 def log_softmax(x, axis=-1):
@@ -132,13 +133,13 @@ def gelu(x, approximate=False):
     """
     if approximate:
         inner = _SQRT_2_OVER_PI * (x + 0.044715 * (x * x * x))
-        return 0.5 * x * (1.0 + ops.tanh(inner))
-    return 0.5 * x * (1.0 + ops.erf(x * _INV_SQRT_2))
+        return 0.5 * x * (1.0 + numpy_ops.tanh(inner))
+    return 0.5 * x * (1.0 + math_ops.erf(x * _INV_SQRT_2))
 
 
 def mish(x):
     """``x * tanh(softplus(x))`` (Misra, 2019)."""
-    return x * ops.tanh(softplus(x))
+    return x * numpy_ops.tanh(softplus(x))
 
 
 def exponential(x):

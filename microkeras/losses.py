@@ -21,6 +21,7 @@ import numpy
 from autograd.tracer import isbox
 
 from microkeras import activations, ops
+from microkeras.ops import core as core_ops, nn as nn_ops, numpy as numpy_ops
 from microkeras.config import epsilon, floatx
 from microkeras.masking import get_keras_mask
 from microkeras.utils.naming import to_snake_case
@@ -167,7 +168,7 @@ def categorical_crossentropy(y_true, y_pred, from_logits=False, label_smoothing=
 
 def _sparse_labels(y_true, y_pred):
     """Integer labels shaped like ``y_pred`` without its class (last) axis."""
-    labels = numpy.asarray(ops.stop_gradient(y_true))
+    labels = numpy.asarray(core_ops.stop_gradient(y_true))
     if labels.ndim == np.ndim(y_pred) and labels.shape[-1] == 1:
         labels = labels[..., 0]
     if labels.shape != np.shape(y_pred)[:-1]:
@@ -209,12 +210,12 @@ def _hinge_margin(y_true, y_pred):
 
 def hinge(y_true, y_pred):
     """Mean of ``max(1 - y_true * y_pred, 0)`` over the last axis; labels -1/1 or 0/1."""
-    return _mean(ops.relu(_hinge_margin(y_true, y_pred)))
+    return _mean(nn_ops.relu(_hinge_margin(y_true, y_pred)))
 
 
 def squared_hinge(y_true, y_pred):
     """Mean of ``max(1 - y_true * y_pred, 0) ** 2`` over the last axis; labels -1/1 or 0/1."""
-    return _mean(np.square(ops.relu(_hinge_margin(y_true, y_pred))))
+    return _mean(np.square(nn_ops.relu(_hinge_margin(y_true, y_pred))))
 
 
 def categorical_hinge(y_true, y_pred):
@@ -223,10 +224,10 @@ def categorical_hinge(y_true, y_pred):
     positive = np.sum(y_true * y_pred, axis=-1)
     others = (1.0 - y_true) * y_pred
     # The max picked through a constant one-hot mask: np.max's VJP upcasts to float64.
-    winner = numpy.argmax(ops.stop_gradient(others), axis=-1)[..., None]
+    winner = numpy.argmax(core_ops.stop_gradient(others), axis=-1)[..., None]
     pick = (numpy.arange(np.shape(others)[-1]) == winner).astype(others.dtype)
     negative = np.sum(others * pick, axis=-1)
-    return ops.relu(negative - positive + 1.0)
+    return nn_ops.relu(negative - positive + 1.0)
 
 
 def kl_divergence(y_true, y_pred):
@@ -362,7 +363,7 @@ def reduce_weighted_values(values, sample_weight=None, reduction="sum_over_batch
     if reduction in (None, "none") or np.ndim(values) == 0:
         return values
     if reduction in ("sum_over_batch_size", "mean") and np.size(values):
-        return ops.mean(values)
+        return numpy_ops.mean(values)
     total = np.sum(values)
     if reduction == "sum":
         return total

@@ -24,11 +24,7 @@ DROPIN = ROOT / "tests" / "dropin"
 RUNNER = DROPIN / "run_with_microkeras.py"
 PROGRAMS = sorted(path.name for path in DROPIN.glob("*.py") if not path.name.startswith("run_with_"))
 
-MISSING = {
-    "functional_ops_on_symbolic_tensors.py": "KerasTensor has no operators (x + y, x * 0.5), keras.ops refuse "
-                                             "KerasTensors, and a layer whose call requires a second tensor "
-                                             "argument cannot be called on KerasTensors (layer(x, gate))",
-}
+MISSING = {}
 
 
 def run_program(path, cwd, timeout=300):

@@ -18,14 +18,14 @@ import warnings
 import numpy
 import pytest
 
-from microkeras import Input, Model, Sequential, layers, optimizers
+from microkeras import Input, Model, Sequential, layers, ops, optimizers
 from microkeras.config import set_random_seed
 from microkeras.models import load_model
 
 pytest.importorskip("h5py")
 
 FIXTURES = os.path.join(os.path.dirname(__file__), "fixtures", "keras")
-GOLDEN = ["sequential_mlp", "functional_cnn", "embedding_sgd"]
+GOLDEN = ["sequential_mlp", "functional_cnn", "embedding_sgd", "functional_ops"]
 
 
 def _golden(name):
@@ -95,7 +95,13 @@ def _models():
         "cnn": (rng.random((16, 8, 8, 2)).astype("float32"), rng.random((16, 1)).astype("float32")),
         "ids": (rng.integers(0, 12, (16, 5)), rng.integers(0, 2, (16, 1)).astype("float32")),
     }
-    models = {"mlp": mlp, "cnn": cnn, "ids": ids}
+    vector = Input((6,))
+    hidden = layers.Dense(8, activation="relu")(vector)
+    mixed = ops.concatenate([0.5 * (hidden + layers.Dense(8)(hidden)), ops.square(vector)], axis=-1)[:, 1:13]
+    with_ops = Model(vector, layers.Dense(1)(ops.clip(ops.sum(ops.reshape(-abs(mixed), (-1, 3, 4)), axis=1), -4, 4)))
+    with_ops.compile(optimizer=optimizers.Adam(0.01), loss="mse")
+    data["ops"] = (rng.random((16, 6)).astype("float32"), rng.random((16, 1)).astype("float32"))
+    models = {"mlp": mlp, "cnn": cnn, "ids": ids, "ops": with_ops}
     recurrent = [name for name in ("SimpleRNN", "GRU", "LSTM") if hasattr(layers, name)]
     if recurrent:  # the recurrent layers this checkout has, stacked
         stack = [getattr(layers, name)(3, return_sequences=True) for name in recurrent]
@@ -107,7 +113,7 @@ def _models():
     return models, data
 
 
-@pytest.mark.parametrize("name", ["mlp", "cnn", "ids", "rnn"])
+@pytest.mark.parametrize("name", ["mlp", "cnn", "ids", "ops", "rnn"])
 def test_a_microkeras_file_loads_in_keras_predicts_and_keeps_training_the_same(name, tmp_path):
     keras = pytest.importorskip("keras")
     models, data = _models()

@@ -12,7 +12,8 @@ import autograd.numpy as np
 import numpy
 from autograd.tracer import getval
 
-from microkeras import activations, constraints, initializers, ops, regularizers
+from microkeras import activations, constraints, initializers, regularizers
+from microkeras.ops import core as core_ops, nn as nn_ops
 from microkeras.layers.layer import Layer
 
 
@@ -114,7 +115,7 @@ class PReLU(_Elementwise):
 
     def call(self, inputs):
         # Keras's form: relu(x) - alpha * relu(-x).
-        return ops.relu(inputs) - self.alpha * ops.relu(-inputs)
+        return nn_ops.relu(inputs) - self.alpha * nn_ops.relu(-inputs)
 
     def get_config(self):
         return {**super().get_config(), "alpha_initializer": initializers.serialize(self.alpha_initializer),
@@ -173,7 +174,7 @@ class Softmax(_Elementwise):
             axis = self._axes[0]
             return activations.softmax(inputs, axis=-1 if axis == len(inputs.shape) - 1 else axis)
         # A joint softmax over several axes; the shift by the maximum is a constant, so exp cannot overflow.
-        shifted = inputs - np.max(ops.stop_gradient(inputs), axis=self._axes, keepdims=True)
+        shifted = inputs - np.max(core_ops.stop_gradient(inputs), axis=self._axes, keepdims=True)
         exponentials = np.exp(shifted)
         return exponentials / np.sum(exponentials, axis=self._axes, keepdims=True)
 

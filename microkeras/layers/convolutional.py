@@ -11,9 +11,10 @@ a layer states only its kernels and its operation.
 
 import autograd.numpy as np
 
-from microkeras import activations, constraints, initializers, ops, regularizers
+from microkeras import activations, constraints, initializers, regularizers
 from microkeras.layers.layer import Layer
-from microkeras.ops.convolution import conv_bias, conv_padding, conv_transpose_padding
+from microkeras.ops.convolution import (conv, conv_bias, conv_padding, conv_transpose, conv_transpose_padding,
+                                       depthwise_conv, separable_conv)
 from microkeras.utils.argument_checks import check_int, standardize_data_format, standardize_padding, standardize_tuple
 
 
@@ -194,7 +195,7 @@ class Conv(BaseConv):
         return self.filters
 
     def convolve(self, inputs):
-        return ops.conv(inputs, self.kernel, self.strides, self.padding, self.data_format, self.dilation_rate)
+        return conv(inputs, self.kernel, self.strides, self.padding, self.data_format, self.dilation_rate)
 
     def _own_config(self):
         return {"filters": self.filters, "groups": self.groups}
@@ -256,8 +257,8 @@ class Conv2DTranspose(BaseConv):
                                       self.padding, extra)[1]
 
     def convolve(self, inputs):
-        return ops.conv_transpose(inputs, self.kernel, self.strides, self.padding, self.output_padding,
-                                  self.data_format, self.dilation_rate)
+        return conv_transpose(inputs, self.kernel, self.strides, self.padding, self.output_padding,
+                              self.data_format, self.dilation_rate)
 
     def _own_config(self):
         return {"filters": self.filters,
@@ -292,8 +293,8 @@ class DepthwiseConv2D(BaseConv):
         return channels * self.depth_multiplier
 
     def convolve(self, inputs):
-        return ops.depthwise_conv(inputs, self.kernel, self.strides, self.padding, self.data_format,
-                                  self.dilation_rate)
+        return depthwise_conv(inputs, self.kernel, self.strides, self.padding, self.data_format,
+                              self.dilation_rate)
 
     def _own_config(self):
         return {"depth_multiplier": self.depth_multiplier}
@@ -332,8 +333,8 @@ class SeparableConv2D(BaseConv):
         return self.filters
 
     def convolve(self, inputs):
-        return ops.separable_conv(inputs, self.depthwise_kernel, self.pointwise_kernel, self.strides, self.padding,
-                                  self.data_format, self.dilation_rate)
+        return separable_conv(inputs, self.depthwise_kernel, self.pointwise_kernel, self.strides, self.padding,
+                              self.data_format, self.dilation_rate)
 
     def _own_config(self):
         return {"depth_multiplier": self.depth_multiplier, "filters": self.filters}

@@ -30,7 +30,8 @@ from autograd.tracer import isbox
 from microkeras import config, constraints, initializers, regularizers, tracking
 from microkeras import call_scope, masking
 from microkeras.call_scope import CallScope, current_scope, noted_losses
-from microkeras.layers.keras_tensor import KerasTensor, Node, flatten, is_shape, is_symbolic, map_structure
+from microkeras.layers.keras_tensor import (KerasTensor, Node, flatten, infer_outputs, is_shape, is_symbolic,
+                                           map_structure)
 from microkeras.saving.object_registration import get_registered_object
 from microkeras.variables import Variable, VariableBox, name_scope
 from microkeras.utils.naming import to_snake_case, unique_name
@@ -465,6 +466,8 @@ class Layer:
     def _symbolic_call(self, args, kwargs):
         """Call on symbolic tensors: build, state the output shapes, record the call as a Node."""
         shapes = map_structure(lambda tensor: tensor.shape, args[0])
+        if is_symbolic((args[1:], kwargs)):
+            return self._symbolic_call_of_several(args, kwargs, shapes)
         try:
             if not self.built:
                 self._build_for(shapes)
@@ -480,6 +483,21 @@ class Layer:
                              f"{shapes}: {error}") from error
         outputs = (KerasTensor(output_shapes) if is_shape(output_shapes)
                    else map_structure_of_shapes(KerasTensor, output_shapes))
+        Node(self, args, kwargs, outputs)
+        return outputs
+
+    def _symbolic_call_of_several(self, args, kwargs, shapes):
+        """A symbolic call with tensors beyond the first argument (``Gate()(x, gate)``): built for the first
+        one's shape, as Keras 3 builds a layer whose ``build`` takes one shape; outputs stated by running
+        ``call`` on zeros (:func:`~microkeras.layers.keras_tensor.infer_outputs`)."""
+        if not self.built:
+            self._build_for(shapes)
+
+        def probe(*values, **named):
+            with CallScope(commit=False, record_losses=False) as scope, name_scope(self.name, caller=self):
+                return scope.run(self, values, named)
+
+        outputs = infer_outputs(probe, args, kwargs, f"Layer {self.name!r} ({type(self).__name__})")
         Node(self, args, kwargs, outputs)
         return outputs
 

@@ -17,6 +17,7 @@ import numpy
 from autograd.tracer import getval
 
 from microkeras import config, constraints, initializers, ops, regularizers
+from microkeras.ops.core import stop_gradient
 from microkeras.layers.layer import Layer
 from microkeras.utils.argument_checks import check_float
 
@@ -196,7 +197,7 @@ class BatchNormalization(_ScaledNormalization):
 
     def _update(self, moving, batch):
         """``moving = moving * momentum + batch * (1 - momentum)``, written after the step (not differentiated)."""
-        moving.assign(ops.stop_gradient(moving) * self.momentum + batch.reshape(moving.shape) * (1.0 - self.momentum))
+        moving.assign(stop_gradient(moving) * self.momentum + batch.reshape(moving.shape) * (1.0 - self.momentum))
 
     def get_config(self):
         return {**super().get_config(), "axis": self.axis, "momentum": self.momentum,

@@ -14,7 +14,7 @@ import numpy
 
 import autograd.numpy as np
 
-from microkeras import ops
+from microkeras.ops import numpy as numpy_ops, pooling as pooling_ops
 from microkeras.masking import check_mask_shape
 from microkeras.layers.reshaping import SpatialLayer
 from microkeras.ops.pooling import pooled_length
@@ -64,7 +64,7 @@ class MaxPooling1D(_Pooling):
     steps, ``same`` gives ``ceil(steps / stride)``.
     """
 
-    rank, pool, default_pool_size = 1, staticmethod(ops.max_pool), 2
+    rank, pool, default_pool_size = 1, staticmethod(pooling_ops.max_pool), 2
 
 
 class MaxPooling2D(_Pooling):
@@ -74,7 +74,7 @@ class MaxPooling2D(_Pooling):
     channels)``, each axis as in :class:`MaxPooling1D`.
     """
 
-    rank, pool, default_pool_size = 2, staticmethod(ops.max_pool), (2, 2)
+    rank, pool, default_pool_size = 2, staticmethod(pooling_ops.max_pool), (2, 2)
 
 
 class AveragePooling1D(_Pooling):
@@ -82,14 +82,14 @@ class AveragePooling1D(_Pooling):
     data_format=None)``; ``pool_size`` is required, as in Keras.  With ``same`` padding a
     window's mean is over its real (unpadded) cells."""
 
-    rank, pool = 1, staticmethod(ops.average_pool)
+    rank, pool = 1, staticmethod(pooling_ops.average_pool)
 
 
 class AveragePooling2D(_Pooling):
     """Mean over windows: ``AveragePooling2D(pool_size, strides=None, padding='valid',
     data_format=None)``; shapes as :class:`MaxPooling2D`, padding as :class:`AveragePooling1D`."""
 
-    rank, pool = 2, staticmethod(ops.average_pool)
+    rank, pool = 2, staticmethod(pooling_ops.average_pool)
 
 
 class _GlobalPooling(SpatialLayer):
@@ -121,7 +121,7 @@ class _GlobalAveragePooling(_GlobalPooling):
 
 
 class _GlobalMaxPooling(_GlobalPooling):
-    reduce = staticmethod(ops.max)
+    reduce = staticmethod(numpy_ops.max)
 
 
 class GlobalAveragePooling1D(_GlobalAveragePooling):

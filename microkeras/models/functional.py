@@ -13,14 +13,25 @@ it takes from, and runs them in that order on data::
 
 Inputs and outputs may each be one tensor, a list or a dict.  Building the
 graph runs no layer on data; a call of the model runs each layer once per node.
+
+Operators and ``keras.ops`` functions on symbolic tensors (``x + y``,
+``ops.concatenate([a, b])``) are nodes too, whose operation is an
+:class:`~microkeras.ops.symbolic.Operation` rather than a layer: they run in
+the same walk and are written in the config as Keras 3 writes them, but are
+not among :attr:`Functional.layers`.
 """
+
+import numpy
 
 from microkeras import masking
 from microkeras.layers.core import InputLayer
 from microkeras.layers.keras_tensor import KerasTensor, flatten, map_structure, sorted_keys
+from microkeras.layers.layer import Layer
 from microkeras.layers.serialization import deserialize_layer, serialize_layer
 from microkeras.models.model import Model
+from microkeras.ops.symbolic import deserialize_operation, is_operation_entry
 from microkeras.saving.object_registration import CustomObjectScope, SafeModeScope
+from microkeras.saving.serialization_lib import _numpy_value
 
 
 _NOT_YET = object()  # from_config: a tensor whose call is still to come (None is a valid argument)
@@ -43,7 +54,8 @@ class Functional(Model):
                 raise ValueError(f"Model: every entry of `inputs` must come from `Input(...)`; {tensor.name} "
                                  f"is the output of layer {tensor._keras_history[0].name!r}.")
         self._inputs_struct, self._outputs_struct = inputs, outputs
-        nodes, self._layers = _map_graph(flatten(inputs), flatten(outputs))
+        nodes, self._operations = _map_graph(flatten(inputs), flatten(outputs))
+        self._layers = [operation for operation in self._operations if isinstance(operation, Layer)]
         self._nodes = [node for node in nodes if not isinstance(node.layer, InputLayer)]
         self.built = True
         self._build_input_shape = map_structure(lambda tensor: tensor.shape, inputs)
@@ -107,7 +119,7 @@ class Functional(Model):
         own = {id(node) for node in self._nodes} | {id(tensor._keras_history[0]._inbound_nodes[0])
                                                    for tensor in self.inputs}
         index = {}  # id(node) -> its index among its layer's calls in this model
-        for layer in self._layers:
+        for layer in self._operations:
             calls = [node for node in layer._inbound_nodes if id(node) in own]
             index.update((id(node), position) for position, node in enumerate(calls))
 
@@ -122,13 +134,13 @@ class Functional(Model):
             if isinstance(value, KerasTensor):
                 return {"class_name": "__keras_tensor__", "config": {
                     "shape": list(value.shape), "dtype": value.dtype, "keras_history": reference(value)}}
-            return value
+            return _serialize_constant(value)
 
         entries = []
-        for layer in self._layers:
+        for layer in self._operations:
             calls = [] if isinstance(layer, InputLayer) else sorted(
                 (node for node in layer._inbound_nodes if id(node) in index), key=lambda node: index[id(node)])
-            entry = serialize_layer(layer)
+            entry = serialize_layer(layer) if isinstance(layer, Layer) else layer.serialize()
             if isinstance(layer, Functional):  # as Keras 3 writes a functional model: built by its graph
                 entry.update(registered_name="Functional", build_config={"input_shape": None})
             entries.append({**entry, "name": layer.name, "inbound_nodes": [
@@ -154,7 +166,10 @@ class Functional(Model):
         with CustomObjectScope(custom_objects), SafeModeScope(safe_mode):
             for position, entry in enumerate(config["layers"]):
                 where = f"layers[{position}]"
-                layer = deserialize_layer(entry, where, custom_objects)
+                if is_operation_entry(entry):  # x + y, ops.concatenate(...): one of microkeras's own ops
+                    layer = deserialize_operation(entry, where)
+                else:
+                    layer = deserialize_layer(entry, where, custom_objects)
                 name = entry.get("name", layer.name)
                 layers[name] = layer
                 made[name] = {0: layer._inbound_nodes[0]} if isinstance(layer, InputLayer) else {}
@@ -239,6 +254,8 @@ def _resolve_references(structure, tensor, where, leaf_references=False):
     """
     if isinstance(structure, dict) and structure.get("class_name") == "__keras_tensor__":
         return tensor(structure.get("config", {}).get("keras_history"), where)
+    if isinstance(structure, dict) and structure.get("class_name") in _CONSTANTS:
+        return _deserialize_constant(structure, where)
     if leaf_references and isinstance(structure, list) and len(structure) == 3 and isinstance(structure[0], str):
         return tensor(structure, where)
     if isinstance(structure, (list, tuple)):
@@ -246,6 +263,33 @@ def _resolve_references(structure, tensor, where, leaf_references=False):
     if isinstance(structure, dict):
         return {key: _resolve_references(value, tensor, where, leaf_references) for key, value in structure.items()}
     return structure
+
+
+_CONSTANTS = ("__slice__", "__ellipsis__", "__numpy__")
+
+
+def _serialize_constant(value):
+    """A node's non-tensor argument as Keras 3 writes it: slices, ``...`` and arrays as tagged dicts."""
+    if isinstance(value, slice):
+        return {"class_name": "__slice__", "config": {
+            "start": _serialize_constant(value.start), "stop": _serialize_constant(value.stop),
+            "step": _serialize_constant(value.step)}}
+    if value is Ellipsis:
+        return {"class_name": "__ellipsis__", "config": {}}
+    if isinstance(value, numpy.ndarray) and value.ndim > 0:
+        return {"class_name": "__numpy__", "config": {"value": value.tolist(), "dtype": str(value.dtype)}}
+    if isinstance(value, (numpy.ndarray, numpy.generic)):
+        return value.item()
+    return value
+
+
+def _deserialize_constant(entry, where):
+    settings = entry.get("config") or {}
+    if entry["class_name"] == "__slice__":
+        return slice(*(settings.get(key) for key in ("start", "stop", "step")))
+    if entry["class_name"] == "__ellipsis__":
+        return Ellipsis
+    return _numpy_value(settings, where)
 
 
 def _flatten_like(structure, data):

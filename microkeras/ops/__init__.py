@@ -45,3 +45,23 @@ __all__ += ["cond", "custom_gradient", "fori_loop", "map", "scan", "switch", "un
             "while_loop"]
 __all__ += _numpy_api.__all__ + _nn_api.__all__ + _linalg_api.__all__
 __all__ = sorted(set(__all__))
+
+# Every Keras op also takes symbolic tensors (a functional model's graph; see ops/symbolic.py).  microkeras's
+# own layers call the unwrapped functions of the modules above, so they pay nothing for it.
+from microkeras.ops.symbolic import graph_op as _graph_op  # noqa: E402
+
+_INTERNAL = {"SoftmaxBox", "affine", "log_softmax_values", "masked_moments_values", "moments_values",
+             "softmax_cross_entropy", "softmax_keeping_logits", "softmax_values", "standardize", "standardize_masked",
+             "take_rows"}
+# Control flow takes Python functions, and these answer questions about a tensor rather than compute one.
+_NOT_GRAPH_OPS = {"cond", "switch", "fori_loop", "while_loop", "scan", "map", "vectorized_map", "custom_gradient",
+                  "shape", "ndim", "size", "dtype", "is_tensor", "convert_to_numpy", "standardize_dtype",
+                  "result_type"}
+_FAMILY_MODULES = {"numpy": _numpy_api, "nn": _nn_api, "linalg": _linalg_api, "core": _core_api}
+for _name in __all__:
+    if _name not in _INTERNAL and _name not in _NOT_GRAPH_OPS and callable(globals()[_name]) \
+            and not isinstance(globals()[_name], type):
+        _family = next((family for family, module in _FAMILY_MODULES.items()
+                        if _name in getattr(module, "__all__", ())), "numpy")
+        globals()[_name] = _graph_op(_name, globals()[_name], _family)
+del _name, _family

@@ -655,8 +655,8 @@ def searchsorted(sorted_sequence, values, side="left"):
 
 
 def get_item(x, key):
-    """``x[key]``."""
-    return _array_of(x)[key]
+    """``x[key]``; a list key is a tuple of indices, as Keras reads a key saved in a config."""
+    return _array_of(x)[tuple(key) if isinstance(key, list) else key]
 
 
 

@@ -67,7 +67,7 @@ def state_entries(model):
 def _bare_layer_attributes():
     """What every layer holds for itself (Keras skips a bare Layer's attributes too); named, so that
     making the probe takes no default name from the counter."""
-    return set(vars(Layer(name="saving_probe"))) | {"_layers"}
+    return set(vars(Layer(name="saving_probe"))) | {"_layers", "_operations"}
 
 
 _SKIP = None

@@ -26,7 +26,8 @@ import numbers
 import numpy
 from autograd.tracer import getval, isbox
 
-from microkeras import config, masking, ops, regularizers
+from microkeras import config, masking, regularizers
+from microkeras.ops import core as core_ops, numpy as numpy_ops
 from microkeras.layers.keras_tensor import flatten
 from microkeras.layers.layer import Layer
 from microkeras.layers.rnn.stacked_rnn_cells import StackedRNNCells, cell_call
@@ -186,10 +187,10 @@ class RNN(Layer):
         else:
             inputs, step = sequences, self._cell_step(training)
         if isinstance(inputs, tuple):  # a cell's projection in parts: each step gets its part of each
-            parts = [ops.unstack(part, axis=1) for part in inputs]
+            parts = [core_ops.unstack(part, axis=1) for part in inputs]
             steps = [tuple(part[t] for part in parts) for t in range(numpy.shape(sequences)[1])]
         else:
-            steps = ops.unstack(inputs, axis=1)
+            steps = core_ops.unstack(inputs, axis=1)
         order = range(len(steps) - 1, -1, -1) if self.go_backwards else range(len(steps))
         if mask is not None:
             keep = mask.astype(config.floatx())[:, :, None]
@@ -205,7 +206,7 @@ class RNN(Layer):
         if output is None:
             raise ValueError(f"{type(self).__name__} {self.name!r} received a sequence of no time steps "
                              f"(inputs of shape {numpy.shape(sequences)}).")
-        return output, ops.stack(outputs, axis=1) if self.return_sequences else None, states
+        return output, numpy_ops.stack(outputs, axis=1) if self.return_sequences else None, states
 
     def _masked(self, output, new_states, states, keep, drop):
         """A step's output and states where a masked sample keeps its previous values."""
