@@ -21,7 +21,8 @@ import numpy
 from microkeras import activations, ops
 from microkeras.ops.core import split_equal
 from microkeras.layers.rnn.recurrent_cell import RecurrentCell
-from microkeras.layers.rnn.rnn import CellLayer
+from microkeras.layers.rnn.rnn import GatedCellLayer
+from microkeras.ops.recurrent import gru_sequence
 
 
 class GRUCell(RecurrentCell):
@@ -57,8 +58,7 @@ class GRUCell(RecurrentCell):
 
     def project_inputs(self, inputs, training=False):
         """The input projection in two parts: the z and r gates' (..., 2 * units), the candidate's (..., units)."""
-        projected = super().project_inputs(inputs, training)
-        return tuple(np.split(projected, [2 * self.units], axis=-1))
+        return tuple(np.split(self.input_projection(inputs, training), [2 * self.units], axis=-1))
 
     def step_function(self, training=False):
         units, activation, gate = self.units, self.activation, self.recurrent_activation
@@ -94,12 +94,18 @@ class GRUCell(RecurrentCell):
                 "reset_after": self.reset_after}
 
 
-class GRU(CellLayer):
+class GRU(GatedCellLayer):
     """Gated recurrent unit layer: an ``RNN`` of one :class:`GRUCell` (named ``gru_cell`` as in Keras).
 
     Takes sequences of shape (batch, timesteps, features); with
     ``return_state`` it returns ``(output, h)``.  See :class:`GRUCell` and
     :class:`~microkeras.layers.RNN` for the arguments.
+
+    With no mask, no recurrent dropout, Keras's default activations,
+    ``reset_after=True``, a bias and no ``unroll`` (Keras 3's conditions for
+    cuDNN), the whole sequence is one traced operation,
+    :func:`~microkeras.ops.recurrent.gru_sequence`; otherwise (``reset_after=False``
+    included), or with ``use_cudnn=False``, the cell's forward code runs step by step.
     """
 
     def __init__(self, units, activation="tanh", recurrent_activation="sigmoid", use_bias=True,
@@ -122,6 +128,15 @@ class GRU(CellLayer):
 
     recurrent_activation = property(lambda self: self.cell.recurrent_activation)
     reset_after = property(lambda self: self.cell.reset_after)
+
+    def _whole_sequence_fits(self, mask, training):
+        cell = self.cell  # Keras's further conditions for GRU
+        return super()._whole_sequence_fits(mask, training) and cell.reset_after and cell.use_bias and not self.unroll
+
+    def _whole_sequence(self, projected, states):
+        units = self.cell.units
+        trace = gru_sequence(projected, self.cell.recurrent_kernel, self.cell.bias[1, 2 * units:], states[0])
+        return trace[:, :, :units], [trace[:, -1, :units]]
 
     def get_config(self):  # defined here, the base Layer does not add __init__'s arguments as given
         return super().get_config()

@@ -20,7 +20,7 @@ import numpy
 from microkeras import activations, ops
 from microkeras.ops.core import split_equal
 from microkeras.layers.rnn.recurrent_cell import RecurrentCell
-from microkeras.layers.rnn.rnn import CellLayer
+from microkeras.layers.rnn.rnn import GatedCellLayer
 from microkeras.ops.recurrent import lstm_sequence
 
 
@@ -84,7 +84,7 @@ class LSTMCell(RecurrentCell):
                 "unit_forget_bias": self.unit_forget_bias}
 
 
-class LSTM(CellLayer):
+class LSTM(GatedCellLayer):
     """Long short-term memory layer: an ``RNN`` of one :class:`LSTMCell`.
 
     Takes sequences of shape (batch, timesteps, features).  The cell's
@@ -93,6 +93,11 @@ class LSTM(CellLayer):
     :class:`~microkeras.layers.RNN`'s.  With ``return_state`` the layer
     returns ``(output, h, c)``.  The weights live in the cell, named
     ``lstm_cell`` as in Keras.
+
+    With no mask, no recurrent dropout and Keras's default activations
+    (Keras 3's conditions for cuDNN), the whole sequence is one traced
+    operation, :func:`~microkeras.ops.recurrent.lstm_sequence`; otherwise,
+    or with ``use_cudnn=False``, the cell's forward code runs step by step.
     """
 
     def __init__(self, units, activation="tanh", recurrent_activation="sigmoid", use_bias=True,
@@ -116,25 +121,10 @@ class LSTM(CellLayer):
     recurrent_activation = property(lambda self: self.cell.recurrent_activation)
     unit_forget_bias = property(lambda self: self.cell.unit_forget_bias)
 
-    def _run(self, sequences, states, mask, training):
-        """The whole sequence as one traced operation (:func:`microkeras.ops.recurrent.lstm_sequence`)
-        when no step needs its own treatment -- Keras 3 takes cuDNN's kernel under the same
-        conditions; otherwise the cell's forward code, step by step."""
-        if not self._whole_sequence_fits(mask, training):
-            return super()._run(sequences, states, mask, training)
-        projected = self.cell.project_inputs(sequences, training)
-        if self.go_backwards:
-            projected = projected[:, ::-1]
+    def _whole_sequence(self, projected, states):
         trace = lstm_sequence(projected, self.cell.recurrent_kernel, states[0], states[1])
         units = self.cell.units
-        h, c = trace[:, -1, :units], trace[:, -1, units:2 * units]
-        return h, trace[:, :, :units] if self.return_sequences else None, [h, c]
-
-    def _whole_sequence_fits(self, mask, training):
-        cell = self.cell
-        return (mask is None and self.use_cudnn is not False and cell.activation is activations.tanh
-                and cell.recurrent_activation is activations.sigmoid
-                and not (training and cell.recurrent_dropout > 0))
+        return trace[:, :, :units], [trace[:, -1, :units], trace[:, -1, units:2 * units]]
 
     def get_config(self):  # defined here, the base Layer does not add __init__'s arguments as given
         return super().get_config()

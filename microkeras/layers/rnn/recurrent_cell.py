@@ -17,7 +17,8 @@ can multiply the inputs of every time step by the kernel at once, before
 its loop: :meth:`RecurrentCell.project_inputs` (all steps) and the function
 :meth:`RecurrentCell.step_function` returns (one step, given the projected
 input).  ``call(inputs, states)`` -- Keras's cell protocol -- is the two
-in a row.
+in a row.  The ``LSTM`` and ``GRU`` layers' whole-sequence path takes the
+same product as one array, :meth:`RecurrentCell.input_projection`.
 """
 
 import numbers
@@ -102,10 +103,15 @@ class RecurrentCell(Layer):
         return self.step_function(training)(self.project_inputs(inputs, training), states)
 
     def project_inputs(self, inputs, training=False):
-        """``inputs @ kernel`` (plus the input side of the bias) for one step (batch, features)
-        or a whole sequence (batch, timesteps, features), with the dropout masks applied.  A cell
-        may return a tuple of arrays instead (GRU: its gates' part and its candidate's part); each
+        """What :meth:`step_function`'s steps take: :meth:`input_projection` here.  A cell may
+        return a tuple of arrays instead (GRU: its gates' part and its candidate's part); each
         step then receives its slice of each."""
+        return self.input_projection(inputs, training)
+
+    def input_projection(self, inputs, training=False):
+        """``inputs @ kernel`` (plus the input side of the bias) for one step (batch, features)
+        or a whole sequence (batch, timesteps, features), with the dropout masks applied: one
+        array of ``gates * units`` columns."""
         masks = self.get_dropout_mask(inputs) if training and self.dropout > 0 else None
         bias = self._input_bias() if self.use_bias else None
         if masks is not None and numpy.ndim(inputs) == 3:

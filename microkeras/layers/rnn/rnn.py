@@ -26,7 +26,7 @@ import numbers
 import numpy
 from autograd.tracer import getval, isbox
 
-from microkeras import config, masking, regularizers
+from microkeras import activations, config, masking, regularizers
 from microkeras.ops import core as core_ops, numpy as numpy_ops
 from microkeras.layers.keras_tensor import flatten
 from microkeras.layers.layer import Layer
@@ -341,6 +341,34 @@ class CellLayer(RNN):
     @classmethod
     def from_config(cls, config_):
         return cls(**config_)
+
+
+class GatedCellLayer(CellLayer):
+    """Base of ``LSTM`` and ``GRU``: the whole sequence as one traced operation (the layer's
+    ``_whole_sequence``, from :mod:`microkeras.ops.recurrent`) when no step needs its own treatment
+    -- Keras 3 takes cuDNN's kernel under the same conditions; otherwise the cell's forward code,
+    step by step."""
+
+    def _run(self, sequences, states, mask, training):
+        if not self._whole_sequence_fits(mask, training):
+            return super()._run(sequences, states, mask, training)
+        projected = self.cell.input_projection(sequences, training)
+        if self.go_backwards:
+            projected = projected[:, ::-1]
+        outputs, states = self._whole_sequence(projected, states)
+        return states[0], outputs if self.return_sequences else None, states
+
+    def _whole_sequence_fits(self, mask, training):
+        """Keras 3's conditions for cuDNN's kernel that LSTM and GRU share."""
+        cell = self.cell
+        return (mask is None and self.use_cudnn is not False and cell.activation is activations.tanh
+                and cell.recurrent_activation is activations.sigmoid
+                and not (training and cell.recurrent_dropout > 0))
+
+    def _whole_sequence(self, projected, states):
+        """``(outputs of every step, final states)`` as one traced operation, from the input
+        projection of every step (batch, timesteps, gates * units) in reading order."""
+        raise NotImplementedError
 
 
 def _cell_attribute(name):
