@@ -193,3 +193,16 @@ def test_ops_return_arrays_on_arrays_and_plain_models_record_no_operations():
     inputs = Input((3,))
     model = Model(inputs, layers.Dense(2)(layers.Dense(4)(inputs)))
     assert all(not isinstance(operation, Operation) for operation in model._operations)
+
+
+def test_an_autograd_primitive_op_splits_its_arguments_by_its_raw_signature():
+    # ops.softmax is an autograd primitive (its wrapper takes *args): a positional axis is still
+    # Keras's constructor argument, written in the op's config, not a second tensor.
+    inputs = Input((5,))
+    model = Model(inputs, ops.softmax(layers.Dense(5)(inputs), -1))
+    (entry,) = [entry for entry in model.get_config()["layers"] if entry["class_name"] == "Softmax"]
+    assert entry["config"]["axis"] == -1 and len(entry["inbound_nodes"][0]["args"]) == 1
+    x = numpy.random.default_rng(0).random((3, 5)).astype("float32")
+    clone = Model.from_config(copy.deepcopy(model.get_config()))
+    clone.set_weights(model.get_weights())
+    numpy.testing.assert_allclose(clone.predict(x, verbose=0), model.predict(x, verbose=0), rtol=1e-6)

@@ -246,9 +246,10 @@ def _split_arguments(op_name, args, kwargs):
 
 @functools.lru_cache(maxsize=None)
 def _signature(function):
-    """``function``'s signature, or None for an autograd primitive (which takes ``*args, **kwargs``)."""
+    """``function``'s signature (an autograd primitive's is its raw function's, ``primitive.fun``), or None
+    when it takes only ``*args, **kwargs``."""
     try:
-        signature = inspect.signature(function)
+        signature = inspect.signature(getattr(function, "fun", function))
     except (TypeError, ValueError):
         return None
     kinds = {p.kind for p in signature.parameters.values()}
