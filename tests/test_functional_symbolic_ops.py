@@ -9,6 +9,7 @@ import microkeras as keras
 from microkeras import Input, Model, layers, ops
 from microkeras.layers.keras_tensor import KerasTensor
 from microkeras.ops.symbolic import Operation
+from microkeras.utils.naming import clear_session
 
 
 class Gate(layers.Layer):
@@ -206,3 +207,20 @@ def test_an_autograd_primitive_op_splits_its_arguments_by_its_raw_signature():
     clone = Model.from_config(copy.deepcopy(model.get_config()))
     clone.set_weights(model.get_weights())
     numpy.testing.assert_allclose(clone.predict(x, verbose=0), model.predict(x, verbose=0), rtol=1e-6)
+
+
+def test_summary_lists_op_nodes_as_keras_3_does(monkeypatch):
+    # The table Keras 3.15.1 prints for this model at 80 columns (its ops are rows named by Keras's class).
+    monkeypatch.setenv("COLUMNS", "80")
+    clear_session()
+    i = Input((4,), name="i")
+    h = layers.Dense(3, name="d")(i)
+    model = Model(i, layers.Dense(1, name="out")(ops.concatenate([h * 2.0, i], axis=-1)))
+    lines = []
+    model.summary(print_fn=lines.append)
+    rows = [line for line in lines if line.startswith("│")]
+    assert rows[2:] == ["│ multiply (Multiply) │ (None, 3)         │          0 │ d[0][0]           │",
+                         "│ concatenate         │ (None, 7)         │          0 │ multiply[0][0],   │",
+                         "│ (Concatenate)       │                   │            │ i[0][0]           │",
+                         "│ out (Dense)         │ (None, 1)         │          8 │ concatenate[0][0] │"]
+    assert lines[-3] == " Total params: 23 (92.00 B)"

@@ -159,12 +159,19 @@ class Operation:
     def get_config(self):
         return {"name": self.name, **self.static}
 
+    @property
+    def class_name(self):
+        """Keras 3's class of this op (``Add``, ``Absolute``...), as configs and summaries name it."""
+        return _KERAS_CLASS_NAMES.get(self.op_name) or "".join(part.capitalize() for part in self.op_name.split("_"))
+
+    def count_params(self):
+        """An op holds no weights (a summary row shows 0)."""
+        return 0
+
     def serialize(self):
         """Keras 3's ``{module, class_name, config, registered_name}`` entry of this operation."""
-        class_name = _KERAS_CLASS_NAMES.get(self.op_name) or "".join(
-            part.capitalize() for part in self.op_name.split("_"))
-        return {"module": _MODULE_PREFIX + _FAMILIES[self.op_name], "class_name": class_name,
-                "config": self.get_config(), "registered_name": class_name}
+        return {"module": _MODULE_PREFIX + _FAMILIES[self.op_name], "class_name": self.class_name,
+                "config": self.get_config(), "registered_name": self.class_name}
 
     def __repr__(self):
         return f"<Operation {self.op_name} name={self.name}>"

@@ -35,15 +35,17 @@ def _layer_rows(model):
 
 
 def _functional_rows(model):
-    """A row per layer of the graph: its output shape (of its last call), and the tensors its calls in
-    this model take, as ``layer[node][tensor]`` (Keras 3's "Connected to" column)."""
+    """A row per layer or ``keras.ops`` operation of the graph, in graph order: its output shape (of its
+    last call), and the tensors its calls in this model take, as ``layer[node][tensor]`` (Keras 3's
+    "Connected to" column)."""
     own = {id(node) for node in model._nodes}
     rows = []
-    for layer in model.layers:
+    for layer in getattr(model, "_operations", model.layers):
         shapes = [_format_shape(tensor.shape) for tensor in layer._inbound_nodes[-1].outputs]
         sources = [f"{t._keras_history[0].name}[{t._keras_history[1]}][{t._keras_history[2]}]"
                    for node in layer._inbound_nodes if id(node) in own for t in node.inputs]
-        rows.append((f"{layer.name} ({type(layer).__name__})",
+        kind = getattr(layer, "class_name", None) or type(layer).__name__  # an op names Keras's class
+        rows.append((f"{layer.name} ({kind})",
                      shapes[0] if len(shapes) == 1 else "[" + ", ".join(shapes) + "]",
                      f"{layer.count_params():,}", ", ".join(sources) or "-"))
     return rows
