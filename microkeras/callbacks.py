@@ -641,8 +641,9 @@ class ModelCheckpoint(MonitorCallback):
     filepath : str or os.PathLike
         Where to save; may hold ``{epoch:02d}`` (counted from 1), ``{batch}``
         (with an integer ``save_freq``) and any logged value, such as
-        ``{val_loss:.2f}``.  It must end in ``.keras`` (the whole model), or in
-        ``.weights.h5`` with ``save_weights_only=True`` (Keras 3's rule).
+        ``{val_loss:.2f}``.  It must end in ``.keras`` (the whole model; ``.h5``
+        writes the legacy HDF5 file), or in ``.weights.h5`` with
+        ``save_weights_only=True`` (Keras 3's rule).
     monitor : str
         The logged value ``save_best_only`` watches (default ``'val_loss'``).
     verbose : int
@@ -676,10 +677,13 @@ class ModelCheckpoint(MonitorCallback):
         if save_weights_only and not filepath.endswith(".weights.h5"):
             raise ValueError("When using `save_weights_only=True` in `ModelCheckpoint`, the filepath provided "
                              f"must end in `.weights.h5` (Keras weights format). Received: filepath={filepath}")
-        if not save_weights_only and not filepath.endswith(".keras"):
-            raise ValueError("The filepath provided must end in `.keras` (Keras model format); for the weights "
-                             f"alone pass save_weights_only=True and a `.weights.h5` name. Received: "
-                             f"filepath={filepath}")
+        if not save_weights_only and filepath.endswith(".weights.h5"):
+            raise ValueError("A `.weights.h5` file holds weights only: pass save_weights_only=True, or name the file "
+                             f"`.keras` to save the whole model. Received: filepath={filepath}")
+        if not save_weights_only and not filepath.endswith((".keras", ".h5")):
+            raise ValueError("The filepath provided must end in `.keras` (Keras model format) or `.h5` (the legacy "
+                             "HDF5 format); for the weights alone pass save_weights_only=True and a `.weights.h5` "
+                             f"name. Received: filepath={filepath}")
         self.filepath = filepath
         self.verbose = verbose
         self.save_best_only = save_best_only

@@ -245,13 +245,11 @@ def test_load_model_restores_the_loss_metrics_and_optimizer_settings(tmp_path):
 # ------------------------------------------------------------ paths and suffixes
 def test_suffixes_are_checked_and_the_error_lists_the_accepted_ones(tmp_path):
     model = Sequential([Input((2,)), layers.Dense(1)])
-    with pytest.raises(ValueError, match=r"'\.keras'.*'\.weights\.h5'"):
+    with pytest.raises(ValueError, match=r"'\.keras'.*'\.h5'/'\.hdf5'.*'\.weights\.h5'"):
         model.save(tmp_path / "model.h6")
-    with pytest.raises(ValueError, match="legacy Keras 2 HDF5"):
-        model.save(tmp_path / "model.h5")
     with pytest.raises(ValueError, match=r"must end in '\.weights\.h5'"):
         model.save_weights(tmp_path / "model.h5")
-    with pytest.raises(ValueError, match=r"'\.weights\.h5'.*'\.keras'"):
+    with pytest.raises(ValueError, match=r"'\.weights\.h5'.*'\.keras'.*'\.h5'/'\.hdf5'"):
         model.load_weights(tmp_path / "model.npz")
     with pytest.raises(ValueError, match=r"must end in '\.keras'"):
         load_model(tmp_path / "model.weights.h5")

@@ -123,7 +123,7 @@ class Model(Trainer, Layer):
     # ---------------------------------------------------------------- saving
     def save(self, filepath, overwrite=True, zipped=None, **kwargs):
         """Save the whole model (architecture, weights, compile settings, optimizer state) to a
-        ``.keras`` file, in Keras 3's format (see :func:`microkeras.saving.save_model`)."""
+        ``.keras`` file in Keras 3's format, or to a legacy ``.h5`` file (see :func:`microkeras.saving.save_model`)."""
         from microkeras.saving import saving_api
 
         saving_api.save_model(self, filepath, overwrite=overwrite, zipped=zipped, **kwargs)
@@ -134,12 +134,12 @@ class Model(Trainer, Layer):
 
         saving_api.save_weights(self, filepath, overwrite=overwrite)
 
-    def load_weights(self, filepath, skip_mismatch=False):
-        """Load weights from a ``.weights.h5`` or ``.keras`` file; a file that does not fit changes nothing
-        (see :func:`microkeras.saving.load_weights`)."""
+    def load_weights(self, filepath, skip_mismatch=False, by_name=None):
+        """Load weights from a ``.weights.h5``, ``.keras`` or legacy ``.h5`` file; a file that does not fit
+        changes nothing (see :func:`microkeras.saving.load_weights`)."""
         from microkeras.saving import saving_api
 
-        saving_api.load_weights(self, filepath, skip_mismatch=skip_mismatch)
+        saving_api.load_weights(self, filepath, skip_mismatch=skip_mismatch, by_name=by_name)
 
     def to_json(self, **kwargs):
         """The model's architecture as a JSON string (no weights); ``kwargs`` go to ``json.dumps``."""

@@ -1,7 +1,8 @@
 """Saving and loading in Keras 3's formats; what names in configs resolve to, and the safe mode of loading.
 
-``save_model``/``load_model`` (``.keras``), ``save_weights``/``load_weights``
-(``.weights.h5``), ``serialize_keras_object``/``deserialize_keras_object``,
+``save_model``/``load_model`` (``.keras``, and the legacy ``.h5``),
+``save_weights``/``load_weights`` (``.weights.h5``),
+``serialize_keras_object``/``deserialize_keras_object``,
 and the custom-object registry.  The saving functions are imported on first
 use: layers import this package for the registry, and saving imports layers.
 """

@@ -188,18 +188,24 @@ def read_weights(model, h5file, source, skip_mismatch=False):
             optimizer_values = (owner, values)
         else:
             writes += zip(owner._trainable_variables + owner._non_trainable_variables, values)
-    if optimizer_values is not None:  # checks its own values again, and writes nothing if one is wrong
-        owner, values = optimizer_values
-        order = _optimizer_order(owner)
-        ordered = [None] * len(values)
-        for stored, position in enumerate(order):
-            ordered[position] = values[stored]
-        try:
-            owner.set_weights(ordered)
-        except (TypeError, ValueError) as error:
-            raise ValueError(f"{source}: the optimizer state in 'optimizer/vars' does not fit: {error}") from None
+    if optimizer_values is not None:
+        set_optimizer_variables(*optimizer_values, f"{source}: the optimizer state in 'optimizer/vars'")
     for variable, value in writes:
         variable.assign(value)
+
+
+def set_optimizer_variables(optimizer, values, what):
+    """Set ``optimizer``'s variables from ``values``, given in Keras's order (:func:`optimizer_variables`).
+
+    The optimizer checks every value before writing any; a ValueError starts with ``what``.
+    """
+    ordered = [None] * len(values)
+    for stored, position in enumerate(_optimizer_order(optimizer)):
+        ordered[position] = values[stored]
+    try:
+        optimizer.set_weights(ordered)
+    except (TypeError, ValueError) as error:
+        raise ValueError(f"{what} does not fit: {error}") from None
 
 
 def _has_group(h5file, path):
