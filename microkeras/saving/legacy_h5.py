@@ -33,10 +33,8 @@ from microkeras.saving.object_registration import CustomObjectScope, SafeModeSco
 from microkeras.saving.serialization_lib import (compile_from_config, deserialize_keras_object,
                                                  get_compile_config, serialize_keras_object)
 
-LEGACY_WARNING = ("You are saving your model as an HDF5 file via `model.save()` or "
-                  "`keras.saving.save_model(model)`. This file format is considered legacy. We recommend using "
-                  "instead the native Keras format, e.g. `model.save('my_model.keras')` or "
-                  "`keras.saving.save_model(model, 'my_model.keras')`.")
+LEGACY_WARNING = ("Saving to an HDF5 file ('.h5'/'.hdf5') writes the legacy Keras 2 model format, kept for old "
+                  "code and files. Prefer the Keras 3 format: model.save('my_model.keras').")
 _HEADER_LIMIT = 64512  # bytes an HDF5 attribute may hold; longer name lists are split (Keras does the same)
 _TOP_LEVEL = "top_level_model_weights"
 _MODEL_CLASSES = ("Sequential", "Functional")
@@ -237,8 +235,8 @@ def read_model(path, custom_objects=None, compile=True, safe_mode=True):
         if compile:
             training_config = _json_attribute(h5file, "training_config", path)
             if training_config is None:
-                warnings.warn(f"No training configuration found in {path}, so the model was *not* compiled. "
-                              "Compile it manually.", stacklevel=3)
+                warnings.warn(f"{path} holds no 'training_config' (its model was not compiled when saved), so "
+                              "the loaded model is not compiled either: call compile() before fit().", stacklevel=3)
                 return model
             _compile(model, training_config, path, custom_objects, safe_mode)
             _read_optimizer(model, h5file, path)
