@@ -434,3 +434,62 @@ def test_keras_reads_weights_from_a_microkeras_h5_file(tmp_path):
                                keras.layers.Dropout(0.25), keras.layers.Dense(3, activation="softmax")])
     theirs.load_weights(path)
     numpy.testing.assert_allclose(theirs.predict(x, verbose=0), model.predict(x, verbose=0), atol=2e-6)
+
+
+# ------------------------------------------- files laid out as tf.keras 2.x wrote them
+KERAS2 = ["keras2_sequential_mlp", "keras2_functional_concat", "keras2_sequential_cnn"]
+
+
+def _keras2(name):
+    with numpy.load(os.path.join(FIXTURES, name + ".npz"), allow_pickle=False) as data:
+        return dict(data)
+
+
+@pytest.mark.parametrize("name", KERAS2)
+def test_a_tf_keras_2_file_predicts_and_compiles_as_keras_3_loads_it(name):
+    golden = _keras2(name)
+    with pytest.warns(UserWarning, match="slot variable.*Keras 2's.*step count is kept"):
+        model = load_model(os.path.join(FIXTURES, name + ".h5"))
+    numpy.testing.assert_allclose(model.predict(golden["x"], verbose=0), golden["predictions"], atol=2e-6)
+    assert type(model.optimizer).__name__ == "Adam"
+    assert numpy.float32(model.optimizer.learning_rate) == golden["learning_rate"]
+    assert model.optimizer.iterations == golden["iterations"]  # Keras 3 keeps Keras 2's step count only
+    loss = model.loss["dense_2"] if isinstance(model.loss, dict) else model.loss
+    assert getattr(loss, "__name__", loss) == "categorical_crossentropy"
+
+
+def test_a_tf_keras_2_file_keeps_training():
+    golden = _keras2("keras2_functional_concat")
+    model = _load_quietly(os.path.join(FIXTURES, "keras2_functional_concat.h5"))
+    y = numpy.eye(3, dtype="float32")[[0, 1, 2, 0, 1, 2]]
+    model.fit(golden["x"], y, epochs=1, batch_size=6, verbose=0)
+    assert model.optimizer.iterations == golden["iterations"] + 1
+
+
+def test_a_tf_keras_2_functional_config_becomes_keras_3_calls():
+    from microkeras.saving.config_compat import from_keras2_model
+
+    entry = {"class_name": "Functional", "config": {"layers": [
+        {"class_name": "Concatenate", "config": {"axis": [1]}, "name": "c",
+         "inbound_nodes": [[["a", 0, 0, {}], ["b", 1, 0, {}]]]}]}}
+    layer = from_keras2_model(entry, "model_config")["config"]["layers"][0]
+    assert layer["config"]["axis"] == 1
+    assert layer["inbound_nodes"] == [{"args": [[
+        {"class_name": "__keras_tensor__", "config": {"keras_history": ["a", 0, 0]}},
+        {"class_name": "__keras_tensor__", "config": {"keras_history": ["b", 1, 0]}}]], "kwargs": {}}]
+    assert entry["config"]["layers"][0]["config"]["axis"] == [1]  # the input is left as it was
+    bad = {"class_name": "Functional", "config": {"layers": [{"class_name": "Dense", "config": {},
+                                                              "name": "d", "inbound_nodes": [[["a", 0]]]}]}}
+    with pytest.raises(ValueError, match=r"layers\[0\].inbound_nodes\[0\].*\['a', 0\]"):
+        from_keras2_model(bad, "model_config")
+
+
+def test_a_tf_keras_2_loss_object_is_refused_as_keras_3_refuses_it():
+    path = os.path.join(FIXTURES, "keras2_loss_object.h5")
+    golden = _keras2("keras2_loss_object")
+    assert "reduction=auto" in str(golden["error"])  # what Keras 3.15.1 said
+    with pytest.raises(ValueError, match=r"keras2_loss_object.h5: .*CategoricalCrossentropy.*reduction='auto'.*"
+                                         r"compile=False"):
+        _load_quietly(path)
+    model = load_model(path, compile=False)
+    numpy.testing.assert_allclose(model.predict(golden["x"], verbose=0), golden["predictions"], atol=2e-6)

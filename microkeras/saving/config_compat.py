@@ -64,3 +64,42 @@ def _unused_keras_key(key, value, where):
         raise ValueError(f"{where}: Keras's `{key}={value!r}` is not supported by microkeras (only "
                          f"{KERAS_ONLY_DEFAULTS[key]!r}, Keras's default, is).")
     return True
+
+
+def from_keras2_model(entry, where):
+    """The model entry ``entry`` (``{"class_name", "config"}``) with tf.keras 2.x spellings rewritten in its
+    layers, nested models included.  The input is not modified."""
+    if not isinstance(entry, dict) or not isinstance(entry.get("config"), dict):
+        return entry
+    config = dict(entry["config"])
+    if isinstance(config.get("axis"), list) and len(config["axis"]) == 1 and isinstance(config["axis"][0], int):
+        config["axis"] = config["axis"][0]
+    if isinstance(config.get("layers"), list):
+        layers = []
+        for position, layer in enumerate(config["layers"]):
+            layer = from_keras2_model(layer, f"{where}.layers[{position}]")
+            if isinstance(layer, dict) and isinstance(layer.get("inbound_nodes"), list):
+                layer = {**layer, "inbound_nodes": [
+                    _keras2_call(call, f"{where}.layers[{position}].inbound_nodes[{i}]")
+                    for i, call in enumerate(layer["inbound_nodes"])]}
+            layers.append(layer)
+        config["layers"] = layers
+    return {**entry, "config": config}
+
+
+def _keras2_call(call, where):
+    """A Keras 2 call (a list of ``[layer, node index, tensor index(, kwargs)]``) as Keras 3's
+    ``{"args", "kwargs"}``; a Keras 3 call is returned as it is."""
+    if not isinstance(call, list):
+        return call
+    tensors, kwargs = [], {}
+    for item in call:
+        if not (isinstance(item, list) and len(item) in (3, 4) and isinstance(item[0], str)
+                and isinstance(item[1], int) and isinstance(item[2], int)
+                and (len(item) == 3 or isinstance(item[3], dict))):
+            raise ValueError(f"{where}: a Keras 2 call lists its inputs as [layer name, node index, tensor "
+                             f"index, kwargs]; received {item!r}.")
+        tensors.append({"class_name": "__keras_tensor__", "config": {"keras_history": item[:3]}})
+        if len(item) == 4:
+            kwargs = item[3]  # Keras 3 keeps the last input's kwargs, as Keras 2 wrote them
+    return {"args": [tensors[0] if len(tensors) == 1 else tensors], "kwargs": kwargs}

@@ -19,6 +19,10 @@ recommended format.  One HDF5 file holds:
 Weights are matched to layers by order, not name, among the layers that
 have weights (``by_name=True`` matches names, as Keras 2 did).  Every array
 is checked against the model before any is written.
+
+Files written by tf.keras 2.x are read as Keras 3 reads them: their configs
+go through :func:`~microkeras.saving.config_compat.from_keras2_model`, and
+their Keras 2 optimizer variables give only the step count.
 """
 
 import json
@@ -28,6 +32,7 @@ import numpy
 
 from microkeras.layers.layer import Layer
 from microkeras.saving import h5_weights
+from microkeras.saving.config_compat import from_keras2_model
 from microkeras.saving.keras_file import KERAS_FORMAT_VERSION
 from microkeras.saving.object_registration import CustomObjectScope, SafeModeScope
 from microkeras.saving.serialization_lib import (compile_from_config, deserialize_keras_object,
@@ -217,6 +222,7 @@ def read_model(path, custom_objects=None, compile=True, safe_mode=True):
             raise ValueError(f"{path}: 'model_config' must describe a model as {{'class_name', 'config'}}; "
                              f"received {str(config)[:120]}.")
         try:
+            config = from_keras2_model(config, "model_config")
             model = deserialize_keras_object(config, custom_objects=custom_objects, safe_mode=safe_mode)
         except ValueError as error:
             raise ValueError(f"{path}: {error}") from error
@@ -381,11 +387,26 @@ def _compile(model, training_config, path, custom_objects, safe_mode):
                       "loss_weights": training_config.get("loss_weights"),
                       "metrics": _with_module(training_config.get("metrics"), "keras.metrics"),
                       "weighted_metrics": _with_module(training_config.get("weighted_metrics"), "keras.metrics")}
+    _refuse_keras2_reduction(training_config.get("loss"), path)
     try:
         with CustomObjectScope(custom_objects), SafeModeScope(safe_mode):
             compile_from_config(model, compile_config, where="training_config")
     except (TypeError, ValueError) as error:
         raise ValueError(f"{path}: {error}") from error
+
+
+def _refuse_keras2_reduction(loss, path):
+    """Keras 2 loss objects were saved with ``reduction="auto"``, which Keras 3 refuses; so does microkeras,
+    with the way out."""
+    entries = loss if isinstance(loss, list) else list(loss.values()) if isinstance(loss, dict) and \
+        "class_name" not in loss else [loss]
+    for entry in entries:
+        if isinstance(entry, dict) and isinstance(entry.get("config"), dict) and \
+                entry["config"].get("reduction") == "auto":
+            raise ValueError(f"{path}: the loss {entry.get('class_name')} in 'training_config' has Keras 2's "
+                             "reduction='auto'; Keras 3 (and microkeras) expect one of 'sum_over_batch_size', "
+                             "'sum', 'mean', 'mean_with_sample_weight', 'none' or None. Load the model with "
+                             "compile=False and call compile() again.")
 
 
 def _with_module(value, module):
@@ -408,6 +429,9 @@ def _read_optimizer(model, h5file, path):
     if group is None or not model.trainable_weights:
         return
     names = _names(group, "weight_names", path)
+    if any(name.endswith(":0") for name in names):
+        _read_keras2_optimizer(optimizer, group, names, path)
+        return
     head = 2 if optimizer._has_learning_rate_variable() else 1
     if len(names) <= head:
         return  # saved before the first step: nothing beyond the configured iteration count and rate
@@ -424,3 +448,20 @@ def _read_optimizer(model, h5file, path):
     except ValueError as error:
         warnings.warn(f"Skipping the optimizer state in {path}: {error}; the optimizer starts fresh.",
                       stacklevel=4)
+
+
+def _read_keras2_optimizer(optimizer, group, names, path):
+    """Keras 2 optimizer variables (TensorFlow names: ``Adam/iter:0``, ``Adam/dense/kernel/m:0``, ...).
+
+    Keras 3 does not restore them: its ``set_weights`` pairs them with its own
+    variables in order, so only the step count (first in both) is assigned
+    before the first slot fails to fit.  The same happens here, said plainly.
+    """
+    h5py = h5_weights.import_h5py()
+    if names[0].endswith("/iter:0"):
+        count = _array(group, names[0], (), numpy.int64, "the optimizer's step count", h5py)
+        optimizer.iterations = int(count)
+    if len(names) > 1:
+        warnings.warn(f"Skipping the optimizer state in {path}: its {len(names) - 1} slot variable(s) ({names[1]}, "
+                      "...) are Keras 2's, which Keras 3 does not read either; the step count is kept and the "
+                      "slots start fresh.", stacklevel=4)
