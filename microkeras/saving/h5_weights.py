@@ -56,6 +56,24 @@ def import_h5py():
     return h5py
 
 
+def checked_array(group, name, where, shape, dtype, what):
+    """``group[name]`` as an array of ``dtype``, or a ValueError naming ``where`` unless it is a numeric
+    dataset stored in this file (no link elsewhere, not virtual) of ``shape``, as ``what`` expects."""
+    link = group.get(name, getlink=True)
+    if link is None:
+        raise ValueError(f"'{where}', listed in 'weight_names', is missing")
+    if not isinstance(link, import_h5py().HardLink):
+        raise ValueError(f"'{where}' is a link to elsewhere, not an array stored in the file")
+    dataset = group[name]
+    if getattr(dataset, "is_virtual", False):
+        raise ValueError(f"'{where}' is a virtual dataset (data kept in other files)")
+    if not hasattr(dataset, "dtype") or dataset.dtype.kind not in "biuf":
+        raise ValueError(f"'{where}' is not an array of numbers")
+    if tuple(dataset.shape) != tuple(shape):
+        raise ValueError(f"'{where}' has shape {tuple(dataset.shape)}, but {what} expects {tuple(shape)}")
+    return numpy.asarray(dataset[()], dtype=dtype)
+
+
 # ------------------------------------------------------------------ the walk
 def state_entries(model):
     """``[(path, owner)]``: every layer (the model included) and optimizer, with its group path, in Keras's order."""
@@ -242,19 +260,8 @@ def _read_group(h5file, path, owner, source, skip_mismatch):
             return None
         if len(keys) != len(targets):
             raise ValueError(f"{where!r} holds {len(keys)} arrays, but {what} has {len(targets)}")
-        values = []
-        for key, target in zip(keys, targets):
-            if not isinstance(group.get(key, getlink=True), import_h5py().HardLink):
-                raise ValueError(f"'{where}/{key}' is a link to elsewhere, not an array stored in the file")
-            dataset = group[key]
-            if getattr(dataset, "is_virtual", False):
-                raise ValueError(f"'{where}/{key}' is a virtual dataset (data kept in other files)")
-            if not hasattr(dataset, "dtype") or dataset.dtype.kind not in "biuf":
-                raise ValueError(f"'{where}/{key}' is not an array of numbers")
-            if tuple(dataset.shape) != numpy.shape(target):
-                raise ValueError(f"'{where}/{key}' has shape {tuple(dataset.shape)}, but {what} expects "
-                                 f"{numpy.shape(target)}")
-            values.append(numpy.asarray(dataset[()], dtype=numpy.asarray(target).dtype))
+        values = [checked_array(group, key, f"{where}/{key}", numpy.shape(target), numpy.asarray(target).dtype,
+                                what) for key, target in zip(keys, targets)]
     except ValueError as error:
         if skip_mismatch:
             warnings.warn(f"Skipping {what} while loading {source}: {error}.", stacklevel=3)

@@ -304,14 +304,13 @@ def _has_saved_weights(group):
 
 def _read_arrays(group, variables, what, source, skip_mismatch):
     """The arrays ``group`` lists in ``weight_names``, checked against ``variables``; None when skipped."""
-    h5py = h5_weights.import_h5py()
     try:
         names = _names(group, "weight_names", source)
         if len(names) != len(variables):
             raise ValueError(f"{what} expects {len(variables)} weight(s); the file holds {len(names)}")
         values = []
         for name, variable in zip(names, variables):
-            values.append(_array(group, name, numpy.shape(variable.numpy()), variable.dtype, what, h5py))
+            values.append(_array(group, name, numpy.shape(variable.numpy()), variable.dtype, what))
     except ValueError as error:
         if skip_mismatch:
             warnings.warn(f"Skipping {what} while loading {source}: {error}.", stacklevel=4)
@@ -320,21 +319,8 @@ def _read_arrays(group, variables, what, source, skip_mismatch):
     return values
 
 
-def _array(group, name, shape, dtype, what, h5py):
-    where = f"{group.name}/{name}"
-    link = group.get(name, getlink=True)
-    if link is None:
-        raise ValueError(f"{where!r}, listed in 'weight_names', is missing")
-    if not isinstance(link, h5py.HardLink):
-        raise ValueError(f"{where!r} is a link to elsewhere, not an array stored in the file")
-    dataset = group[name]
-    if not isinstance(dataset, h5py.Dataset) or dataset.dtype.kind not in "biuf":
-        raise ValueError(f"{where!r} is not an array of numbers")
-    if dataset.is_virtual:
-        raise ValueError(f"{where!r} is a virtual dataset (data kept in other files)")
-    if tuple(dataset.shape) != tuple(shape):
-        raise ValueError(f"{where!r} has shape {tuple(dataset.shape)}, but {what} expects {tuple(shape)}")
-    return numpy.asarray(dataset[()], dtype=dtype)
+def _array(group, name, shape, dtype, what):
+    return h5_weights.checked_array(group, name, f"{group.name}/{name}", shape, dtype, what)
 
 
 def _group(parent, name, source):
@@ -437,12 +423,11 @@ def _read_optimizer(model, h5file, path):
         return  # saved before the first step: nothing beyond the configured iteration count and rate
     optimizer.build(model.trainable_weights)
     targets = h5_weights.optimizer_variables(optimizer)
-    h5py = h5_weights.import_h5py()
     what = f"the optimizer ({type(optimizer).__name__})"
     try:
         if len(names) != len(targets):
             raise ValueError(f"the file holds {len(names)} variables, but {what} has {len(targets)}")
-        values = [_array(group, name, numpy.shape(target), numpy.asarray(target).dtype, what, h5py)
+        values = [_array(group, name, numpy.shape(target), numpy.asarray(target).dtype, what)
                   for name, target in zip(names, targets)]
         h5_weights.set_optimizer_variables(optimizer, values, "the state in 'optimizer_weights'")
     except ValueError as error:
@@ -457,9 +442,8 @@ def _read_keras2_optimizer(optimizer, group, names, path):
     variables in order, so only the step count (first in both) is assigned
     before the first slot fails to fit.  The same happens here, said plainly.
     """
-    h5py = h5_weights.import_h5py()
     if names[0].endswith("/iter:0"):
-        count = _array(group, names[0], (), numpy.int64, "the optimizer's step count", h5py)
+        count = _array(group, names[0], (), numpy.int64, "the optimizer's step count")
         optimizer.iterations = int(count)
     if len(names) > 1:
         warnings.warn(f"Skipping the optimizer state in {path}: its {len(names) - 1} slot variable(s) ({names[1]}, "
