@@ -224,3 +224,15 @@ def test_summary_lists_op_nodes_as_keras_3_does(monkeypatch):
                          "│ (Concatenate)       │                   │            │ i[0][0]           │",
                          "│ out (Dense)         │ (None, 1)         │          8 │ concatenate[0][0] │"]
     assert lines[-3] == " Total params: 23 (92.00 B)"
+
+
+def test_training_goes_through_autograd_primitive_ops():
+    # relu and softmax are autograd primitives: traced only when their tensors come by position.
+    inputs = Input((4,))
+    first = layers.Dense(5, name="first")
+    model = Model(inputs, layers.Dense(1)(ops.softmax(ops.relu(first(inputs)), -1)))
+    model.compile("sgd", "mse")
+    before = first.get_weights()[0].copy()
+    x = numpy.random.default_rng(1).random((16, 4)).astype("float32")
+    model.fit(x, numpy.ones((16, 1), "float32"), epochs=2, verbose=0)
+    assert numpy.abs(first.get_weights()[0] - before).max() > 0

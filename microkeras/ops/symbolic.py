@@ -142,17 +142,21 @@ class Operation:
         parameters = self._call_parameters
         if parameters is None:
             return self.function(*args, **self.static, **kwargs)
-        if not any(p.kind is p.VAR_POSITIONAL for p in parameters):
-            if len(args) > len(parameters):
-                raise TypeError(f"ops.{self.op_name} takes {len(parameters)} tensor argument(s) "
-                                f"{[p.name for p in parameters]}; received {len(args)}.")
+        variadic = any(p.kind is p.VAR_POSITIONAL for p in parameters)
+        if not variadic and len(args) > len(parameters):
+            raise TypeError(f"ops.{self.op_name} takes {len(parameters)} tensor argument(s) "
+                            f"{[p.name for p in parameters]}; received {len(args)}.")
+        if not variadic and not hasattr(self.function, "fun"):
             return self.function(**dict(zip((p.name for p in parameters), args)), **self.static, **kwargs)
-        # A function of *args (einsum(subscripts, *operands)): what comes before them goes by position.
+        # By position, in the signature's order: a function of *args (einsum(subscripts, *operands)), and an
+        # autograd primitive (relu, softmax...), which traces only the arguments it is given by position.
         positional, named, rest = [], dict(self.static), list(args)
         for parameter in _signature(self.function).parameters.values():
             if parameter.kind is parameter.VAR_POSITIONAL:
                 positional += rest
                 break
+            if parameter.name not in named and not rest:
+                break  # the rest keep their defaults
             positional.append(named.pop(parameter.name) if parameter.name in named else rest.pop(0))
         return self.function(*positional, **named, **kwargs)
 
